@@ -1,0 +1,153 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "cutover.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Resource name prefix: fullnameOverride, or <release>-<chart> unless the release already contains the chart name. */}}
+{{- define "cutover.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "cutover.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "cutover.labels" -}}
+helm.sh/chart: {{ include "cutover.chart" . }}
+{{ include "cutover.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "cutover.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "cutover.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Selector labels of one role: include "cutover.componentSelectorLabels" (dict "ctx" $ "component" "api") */}}
+{{- define "cutover.componentSelectorLabels" -}}
+{{ include "cutover.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "cutover.componentLabels" -}}
+{{ include "cutover.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "cutover.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "cutover.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "cutover.secretName" -}}
+{{- default (include "cutover.fullname" .) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{- define "cutover.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The BullMQ wait list of the migration queue (src/core/queue: prefix `<REDIS_PREFIX>:bull`). */}}
+{{- define "cutover.migrationWaitList" -}}
+{{- printf "%s:bull:migration:wait" (default "cutover" .Values.config.REDIS_PREFIX) -}}
+{{- end -}}
+
+{{- define "cutover.workerShutdownGraceMs" -}}
+{{- mul .Values.worker.shutdown.longestBatchSeconds 1000 -}}
+{{- end -}}
+
+{{- define "cutover.workerTerminationGraceSeconds" -}}
+{{- add .Values.worker.shutdown.longestBatchSeconds .Values.worker.shutdown.extraSeconds -}}
+{{- end -}}
+
+{{/* Refuses settings that would break the product's guarantees; rendered by the ConfigMap. */}}
+{{- define "cutover.validate" -}}
+{{- if not .Values.secrets.existingSecret -}}
+{{- if not .Values.secrets.databaseUrl -}}
+{{- fail "secrets.databaseUrl is required when secrets.existingSecret is empty" -}}
+{{- end -}}
+{{- if not .Values.secrets.redisUrl -}}
+{{- fail "secrets.redisUrl is required when secrets.existingSecret is empty" -}}
+{{- end -}}
+{{- end -}}
+{{- $leaseMs := default "60000" .Values.config.MIGRATION_LEASE_MS | int64 -}}
+{{- $graceMs := include "cutover.workerShutdownGraceMs" . | int64 -}}
+{{- if le $leaseMs $graceMs -}}
+{{- fail (printf "config.MIGRATION_LEASE_MS (%d) must exceed worker.shutdown.longestBatchSeconds in ms (%d): the reaper would recover batches that are still running" $leaseMs $graceMs) -}}
+{{- end -}}
+{{- if and (eq (toString .Values.config.BACKEND_KIND) "http") (not .Values.config.BACKEND_HTTP_URL) -}}
+{{- fail "config.BACKEND_HTTP_URL is required when config.BACKEND_KIND is http" -}}
+{{- end -}}
+{{- if ge (int .Values.api.preStopSleepSeconds) (int .Values.api.terminationGracePeriodSeconds) -}}
+{{- fail "api.terminationGracePeriodSeconds must exceed api.preStopSleepSeconds, or the API is killed before it closes" -}}
+{{- end -}}
+{{- if and .Values.worker.keda.enabled (not .Values.worker.keda.redis.address) -}}
+{{- fail "worker.keda.redis.address (host:port of the Redis in REDIS_URL) is required when worker.keda.enabled" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment shared by API and worker: ConfigMap, Secret, extras, then per-role overrides. */}}
+{{- define "cutover.env" -}}
+{{- $ctx := .ctx -}}
+envFrom:
+  - configMapRef:
+      name: {{ include "cutover.fullname" $ctx }}
+{{- with $ctx.Values.extraEnvFrom }}
+{{ toYaml . | indent 2 }}
+{{- end }}
+env:
+  - name: DATABASE_URL
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "cutover.secretName" $ctx }}
+        key: {{ $ctx.Values.secrets.keys.databaseUrl }}
+  - name: REDIS_URL
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "cutover.secretName" $ctx }}
+        key: {{ $ctx.Values.secrets.keys.redisUrl }}
+  - name: AUTH_ADMIN_KEY
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "cutover.secretName" $ctx }}
+        key: {{ $ctx.Values.secrets.keys.adminKey }}
+        optional: true
+{{- with $ctx.Values.extraEnv }}
+{{ toYaml . | indent 2 }}
+{{- end }}
+{{- range $name, $value := .roleEnv }}
+  - name: {{ $name }}
+    value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "cutover.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{- define "cutover.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end -}}

@@ -1,0 +1,222 @@
+// Idempotent setup/teardown through the admin API: every helper may run again on a server
+// that already has what it creates (a second run reuses the flag, key and campaign).
+import { sleep } from 'k6';
+import { envString } from './config.js';
+import { apiKey, expectStatus, request } from './http.js';
+
+const REASON = 'k6 scale test';
+
+/**
+ * An evaluator key: EVAL_KEY when given, else a new one created with the admin key.
+ * @returns {string}
+ */
+export function evaluatorKey() {
+  const given = envString('EVAL_KEY', '');
+  if (given) return given;
+  const r = request('POST', '/api/v1/keys', {
+    key: apiKey(),
+    body: { name: 'k6 scale test evaluator', role: 'evaluator' },
+    tags: { endpoint: 'admin_keys' },
+  });
+  return expectStatus(r, 'creating an evaluator key', [200, 201]).body.key;
+}
+
+/**
+ * @param {string} key
+ * @returns {{ flag: any, etag: string } | null}
+ */
+export function getFlag(key) {
+  const r = request('GET', `/api/v1/flags/${encodeURIComponent(key)}`, {
+    key: apiKey(),
+    tags: { endpoint: 'admin_flags', name: 'GET /api/v1/flags/:key' },
+    expected: [200, 404],
+  });
+  if (r.status === 404) return null;
+  expectStatus(r, `reading flag ${key}`, [200]);
+  return { flag: r.body, etag: r.etag || `"${r.body.version}"` };
+}
+
+/**
+ * A boolean flag `on`/`off` with the given fallthrough rollout; created when missing, its
+ * rollout set when different, revived when killed.
+ * @param {string} key
+ * @param {number} rolloutPpm
+ * @returns {any} the flag
+ */
+export function ensureFlag(key, rolloutPpm) {
+  let current = getFlag(key);
+  if (!current) {
+    const r = request('POST', '/api/v1/flags', {
+      key: apiKey(),
+      body: {
+        key,
+        kind: 'boolean',
+        description: 'created by the k6 scale tests (load-tests/)',
+        variants: { on: true, off: false },
+        offVariant: 'off',
+        rolloutVariant: 'on',
+        rolloutPpm,
+      },
+      tags: { endpoint: 'admin_flags', name: 'POST /api/v1/flags' },
+      expected: [200, 201, 409],
+    });
+    expectStatus(r, `creating flag ${key}`, [200, 201, 409]); // 409: a parallel run created it
+    current = getFlag(key);
+    if (!current) throw new Error(`flag ${key} missing right after its creation`);
+  }
+  if (current.flag.killed) current = { flag: reviveFlag(key), etag: '' };
+  if (current.flag.rolloutPpm !== rolloutPpm) return setRollout(key, rolloutPpm);
+  return current.flag;
+}
+
+/**
+ * @param {string} key
+ * @param {number} rolloutPpm
+ * @returns {any} the flag
+ */
+export function setRollout(key, rolloutPpm) {
+  return writeFlag(key, 'POST', `/api/v1/flags/${encodeURIComponent(key)}/rollout`, { rolloutPpm, reason: REASON }, 'rollout');
+}
+
+/**
+ * @param {string} key
+ * @param {string} [reason]
+ * @returns {any} the flag
+ */
+export function killFlag(key, reason) {
+  return writeFlag(key, 'POST', `/api/v1/flags/${encodeURIComponent(key)}/kill`, { reason: reason || REASON }, 'kill');
+}
+
+/**
+ * @param {string} key
+ * @param {string} [reason]
+ * @returns {any} the flag
+ */
+export function reviveFlag(key, reason) {
+  return writeFlag(key, 'POST', `/api/v1/flags/${encodeURIComponent(key)}/revive`, { reason: reason || REASON }, 'revive');
+}
+
+/**
+ * A write with If-Match from a fresh read; retried on 409 version conflicts (someone else
+ * wrote in between), which is what an operator would do.
+ * @param {string} key
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} body
+ * @param {string} action
+ * @returns {any}
+ */
+function writeFlag(key, method, path, body, action) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = getFlag(key);
+    if (!current) throw new Error(`flag ${key} not found`);
+    const r = request(method, path, {
+      key: apiKey(),
+      body,
+      headers: { 'if-match': current.etag },
+      tags: { endpoint: `admin_flag_${action}`, name: `${method} /api/v1/flags/:key/${action}` },
+      expected: [200, 201, 409],
+    });
+    if (r.status !== 409 || (r.body && r.body.code !== 'flag.version_conflict')) {
+      return expectStatus(r, `${action} of flag ${key}`, [200, 201]).body;
+    }
+    sleep(0.05);
+  }
+  throw new Error(`${action} of flag ${key}: version conflict five times in a row`);
+}
+
+/**
+ * @param {string} idOrKey
+ * @returns {{ campaign: any, etag: string } | null}
+ */
+export function getCampaign(idOrKey) {
+  const r = request('GET', `/api/v1/campaigns/${encodeURIComponent(idOrKey)}`, {
+    key: apiKey(),
+    tags: { endpoint: 'admin_campaigns', name: 'GET /api/v1/campaigns/:id' },
+    expected: [200, 404],
+  });
+  if (r.status === 404) return null;
+  expectStatus(r, `reading campaign ${idOrKey}`, [200]);
+  return { campaign: r.body, etag: r.etag || `"${r.body.version}"` };
+}
+
+/**
+ * A campaign on `flagKey` over the whole population (no filter); created when missing.
+ * @param {string} key
+ * @param {string} flagKey
+ * @param {{ batchSize?: number, maxUsersPerSecond?: number, concurrency?: number }} pacing
+ * @returns {any} the campaign
+ */
+export function ensureCampaign(key, flagKey, pacing) {
+  const existing = getCampaign(key);
+  if (existing) return existing.campaign;
+  const r = request('POST', '/api/v1/campaigns', {
+    key: apiKey(),
+    body: {
+      key,
+      name: `k6 ${key}`,
+      description: 'created by the k6 scale tests (load-tests/)',
+      flag: flagKey,
+      pacing,
+    },
+    tags: { endpoint: 'admin_campaigns', name: 'POST /api/v1/campaigns' },
+    expected: [200, 201, 409],
+  });
+  expectStatus(r, `creating campaign ${key}`, [200, 201, 409]);
+  const created = getCampaign(key);
+  if (!created) throw new Error(`campaign ${key} missing right after its creation`);
+  return created.campaign;
+}
+
+/**
+ * Runs `action` (start, resume, pause, halt, complete) with If-Match; a campaign already in
+ * the target state is left alone.
+ * @param {string} idOrKey
+ * @param {'start' | 'resume' | 'pause' | 'halt' | 'complete'} action
+ * @param {string} [reason]
+ * @returns {any} the campaign
+ */
+export function campaignAction(idOrKey, action, reason) {
+  const current = getCampaign(idOrKey);
+  if (!current) throw new Error(`campaign ${idOrKey} not found`);
+  const r = request('POST', `/api/v1/campaigns/${encodeURIComponent(idOrKey)}/${action}`, {
+    key: apiKey(),
+    body: action === 'halt' ? { reason: reason || REASON } : reason ? { reason } : {},
+    headers: { 'if-match': current.etag },
+    tags: { endpoint: `admin_campaign_${action}`, name: `POST /api/v1/campaigns/:id/${action}` },
+  });
+  return expectStatus(r, `${action} of campaign ${idOrKey}`, [200, 201]).body;
+}
+
+/**
+ * Makes sure the campaign runs: starts a draft, resumes a paused or halted one.
+ * @param {string} idOrKey
+ * @returns {any} the campaign
+ */
+export function ensureRunning(idOrKey) {
+  const current = getCampaign(idOrKey);
+  if (!current) throw new Error(`campaign ${idOrKey} not found`);
+  switch (current.campaign.status) {
+    case 'running':
+      return current.campaign;
+    case 'draft':
+      return campaignAction(idOrKey, 'start');
+    case 'paused':
+    case 'halted':
+      return campaignAction(idOrKey, 'resume');
+    default:
+      throw new Error(`campaign ${idOrKey} is ${current.campaign.status}; use another CAMPAIGN_KEY`);
+  }
+}
+
+/**
+ * @param {string} idOrKey
+ * @param {string} key the API key to read with (viewer is enough)
+ * @returns {import('./http.js').JsonResult}
+ */
+export function getProgress(idOrKey, key) {
+  return request('GET', `/api/v1/campaigns/${encodeURIComponent(idOrKey)}/progress`, {
+    key,
+    tags: { endpoint: 'progress', name: 'GET /api/v1/campaigns/:id/progress' },
+  });
+}

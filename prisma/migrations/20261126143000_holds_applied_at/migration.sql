@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "holds" ADD COLUMN     "applied_at" TIMESTAMPTZ(3);
+

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `npm start`: everything Cutover needs, then the API and a worker in the foreground.
+# Ctrl-C stops both. Set CUTOVER_DEMO=0 to skip loading the demo campaign.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+
+mkdir -p .cutover
+if [ -z "${AUTH_ADMIN_KEY:-}" ]; then
+  if [ ! -s .cutover/admin-key ]; then
+    node -e "const c=require('crypto');const a='abcdefghijklmnopqrstuvwxyz0123456789';let p='';for(const b of c.randomBytes(8))p+=a[b%36];process.stdout.write('co_'+p+'_'+c.randomBytes(24).toString('base64url'))" > .cutover/admin-key
+    chmod 600 .cutover/admin-key
+  fi
+  AUTH_ADMIN_KEY=$(cat .cutover/admin-key)
+  export AUTH_ADMIN_KEY
+fi
+export HTTP_PORT="${HTTP_PORT:-3000}"
+export LOG_LEVEL="${LOG_LEVEL:-info}"
+URL="http://127.0.0.1:$HTTP_PORT"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+node dist/src/main.api.js >> .cutover/api.log 2>&1 &
+pids+=($!)
+# the V8 heap cap of the Helm chart's worker (charts/cutover/values.yaml worker.command)
+node --max-old-space-size=256 dist/src/main.worker.js >> .cutover/worker.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 100); do
+  curl -fsS "$URL/health/ready" >/dev/null 2>&1 && break
+  kill -0 "${pids[0]}" 2>/dev/null || { tail -n 30 .cutover/api.log >&2; exit 1; }
+  sleep 0.3
+done
+
+if [ "${CUTOVER_DEMO:-1}" = 1 ] && [ -f dist/src/cli/demo.js ]; then
+  node dist/src/cli/demo.js --url "$URL" --key "$AUTH_ADMIN_KEY" >&2 || printf '[cutover] demo could not be loaded; see above\n' >&2
+fi
+
+cat <<MSG
+
+  Cutover is running.
+    Dashboard:  $URL/
+    API docs:   $URL/docs
+    Admin key:  $AUTH_ADMIN_KEY   (also in .cutover/admin-key)
+    Logs:       .cutover/api.log, .cutover/worker.log
+    CLI:        CUTOVER_URL=$URL CUTOVER_API_KEY=\$(cat .cutover/admin-key) npx cutover campaigns list
+
+  Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, database and end-to-end, against real PostgreSQL and Redis.
+# Extra arguments go to Jest (e.g. `npm test -- --selectProjects unit`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+export TZ=UTC
+# The test databases are cloned from a template on the same server as DATABASE_URL.
+exec npx jest --ci "$@"

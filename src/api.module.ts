@@ -1,0 +1,32 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ConfigModule } from './config/config.module';
+import type { AppConfig } from './config/config.schema';
+import { AuditController } from './core/audit/audit.controller';
+import { ApiKeysController } from './core/auth/api-keys.controller';
+import { AuthGuard } from './core/auth/auth.guard';
+import { CoreModule } from './core/core.module';
+import { AllErrorsFilter } from './core/errors/error.filter';
+import { HealthController } from './core/health/health.controller';
+import { UsersModule } from './users/users.module';
+import { ProgressModule } from './progress/progress.module';
+import { FlagsHttpModule } from './flags/flags-http.module';
+import { CampaignsModule } from './campaigns/campaigns.module';
+import { MigrationModule } from './migration/migration.module';
+import { RampModule } from './campaigns/ramp.module';
+
+/** The API process: HTTP controllers and job producers, never job consumers. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule],
+      controllers: [HealthController, ApiKeysController, AuditController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: AllErrorsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import { binsOf, forecastStep, usersInRange, type HistogramBin } from './forecast';
+
+/** 1,000 bins; bin b holds b users of whom b/2 (rounded down) are capable. */
+const bins: HistogramBin[] = Array.from({ length: 1000 }, (_, b) => ({ bin: b, total: b, capable: Math.floor(b / 2) }));
+const sum = (from: number, to: number, f: (b: number) => number) => Array.from({ length: to - from }, (_, i) => f(from + i)).reduce((a, b) => a + b, 0);
+const NOW = new Date(Date.UTC(2026, 0, 1));
+
+describe('usersInRange', () => {
+  it('is exact on bin edges', () => {
+    expect(usersInRange(bins, 10_000, 20_000)).toEqual({ users: sum(10, 20, (b) => b), eligible: sum(10, 20, (b) => Math.floor(b / 2)), ineligible: sum(10, 20, (b) => b - Math.floor(b / 2)), exact: true });
+  });
+
+  it('prorates partial bins and says so', () => {
+    const r = usersInRange([{ bin: 3, total: 1000, capable: 500 }], 3_250, 3_750);
+    expect(r).toEqual({ users: 500, eligible: 250, ineligible: 250, exact: false });
+  });
+
+  it('an empty or inverted range (lowering) admits nobody', () => {
+    expect(usersInRange(bins, 5_000, 5_000)).toEqual({ users: 0, eligible: 0, ineligible: 0, exact: true });
+    expect(usersInRange(bins, 9_000, 5_000).users).toBe(0);
+  });
+
+  it('the whole range covers every user', () => {
+    expect(usersInRange(bins, 0, 1_000_000).users).toBe(sum(0, 1000, (b) => b));
+  });
+
+  it('binsOf names the bins a range touches', () => {
+    expect(binsOf(0, 1_000_000)).toEqual({ first: 0, last: 999 });
+    expect(binsOf(3_250, 3_750)).toEqual({ first: 3, last: 3 });
+    expect(binsOf(3_000, 5_000)).toEqual({ first: 3, last: 4 });
+    expect(binsOf(100, 100)).toEqual({ first: 0, last: 0 });
+  });
+});
+
+describe('forecastStep', () => {
+  const range = { bins: [{ bin: 0, total: 1000, capable: 600 }], fromPpm: 0, toPpm: 1000, now: NOW };
+
+  it('uses the pace when one is set', () => {
+    const f = forecastStep({ ...range, paceUsersPerSecond: 100, throughputPerSecond: 50 });
+    expect(f.rate).toEqual({ usersPerSecond: 100, source: 'pace', paceUsersPerSecond: 100, throughputPerSecond: 50 });
+    expect(f.etaSeconds).toBe(6);
+    expect(f.etaAt).toBe(new Date(NOW.getTime() + 6000).toISOString());
+  });
+
+  it('falls back to the measured throughput', () => {
+    expect(forecastStep({ ...range, paceUsersPerSecond: 0, throughputPerSecond: 7 })).toMatchObject({ rate: { source: 'throughput', usersPerSecond: 7 }, etaSeconds: 86 });
+  });
+
+  it('has no ETA without a rate, and a zero ETA when nobody is eligible', () => {
+    expect(forecastStep({ ...range, paceUsersPerSecond: 0, throughputPerSecond: null })).toMatchObject({ etaSeconds: null, etaAt: null, rate: { source: null } });
+    expect(forecastStep({ ...range, bins: [{ bin: 0, total: 10, capable: 0 }], paceUsersPerSecond: 0, throughputPerSecond: null }).etaSeconds).toBe(0);
+  });
+});

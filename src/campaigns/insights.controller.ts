@@ -1,0 +1,28 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Roles } from '../core/auth/auth.decorators';
+import { toJsonSafe } from '../core/json';
+import { ZodParam, ZodQuery } from '../core/validation/zod.pipe';
+import { campaignRefSchema, type CampaignRefInput } from './campaigns.schemas';
+import { InsightsService } from './insights.service';
+import { campaignUserParamSchema, forecastQuerySchema, type CampaignUserParamInput, type ForecastQueryInput } from './ramp.schemas';
+
+/** "How big is the next step?" and "why is this user (not) encrypted?" */
+@ApiTags('ramp')
+@Controller('api/v1/campaigns')
+export class InsightsController {
+  constructor(private readonly insights: InsightsService) {}
+
+  /** Users a rollout of ?ppm= (or ?percent=, default: the next step) newly admits, and the ETA. */
+  @Get(':id/forecast')
+  @Roles('viewer')
+  async forecast(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Query(new ZodQuery(forecastQuerySchema)) q: ForecastQueryInput) {
+    return toJsonSafe(await this.insights.forecast(p.id, q));
+  }
+
+  @Get(':id/users/:userId')
+  @Roles('viewer')
+  async explain(@Param(new ZodParam(campaignUserParamSchema)) p: CampaignUserParamInput) {
+    return toJsonSafe(await this.insights.explainUser(p.id, p.userId));
+  }
+}

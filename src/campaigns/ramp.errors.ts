@@ -1,0 +1,66 @@
+import { ConflictError, DomainError } from '../core/errors/domain-error';
+
+export class NoRampPlanError extends ConflictError {
+  constructor(key: string) {
+    super('ramp.no_plan', `campaign ${key} has no ramp plan; set one with PUT /api/v1/campaigns/${key}/ramp`);
+  }
+}
+
+export class StepOutOfRangeError extends ConflictError {
+  constructor(step: number, steps: number) {
+    super('ramp.step_out_of_range', `step ${step} does not exist (the plan has ${steps} steps, 0..${steps - 1})`, { step, steps });
+  }
+}
+
+export class FinalStepError extends ConflictError {
+  constructor(step: number) {
+    super('ramp.final_step', `step ${step} is the last step of the plan; there is nothing to promote to`, { step });
+  }
+}
+
+export class ApprovalRequiredError extends ConflictError {
+  constructor(steps: number[]) {
+    super('ramp.approval_required', `step ${steps.join(', ')} requires approval first: POST .../ramp/approve`, { steps });
+  }
+}
+
+export class ApprovalNotNeededError extends ConflictError {
+  constructor(step: number) {
+    super('ramp.approval_not_required', `the next step (${step}) does not require approval`, { step });
+  }
+}
+
+/** Going below a passed point of no return: an admin key is needed (403). */
+export class PointOfNoReturnError extends DomainError {
+  readonly status = 403;
+  constructor(steps: number[]) {
+    super('ramp.point_of_no_return', `step ${steps.join(', ')} is a point of no return already passed; only an admin key may go below it, with a reason`, { steps });
+  }
+}
+
+/** An admin going below a passed point of no return must say why (409). */
+export class PointOfNoReturnReasonError extends ConflictError {
+  constructor(steps: number[]) {
+    super('ramp.point_of_no_return_reason_required', `going below the point of no return at step ${steps.join(', ')} needs a reason`, { steps });
+  }
+}
+
+export class PassedStepChangedError extends ConflictError {
+  constructor(step: number) {
+    super('ramp.passed_step_changed', `step ${step} was already entered; its ppm cannot change (lower with set-step first)`, { step });
+  }
+}
+
+export class RampNotActiveError extends ConflictError {
+  constructor(key: string, status: string) {
+    super('ramp.not_active', `campaign ${key} is ${status}; ramp steps change only while it is running or paused`, { status });
+  }
+}
+
+/** Explain: the user exists but is not in the campaign's population (404: nothing to explain). */
+export class UserNotInCampaignError extends DomainError {
+  readonly status = 404;
+  constructor(userId: bigint, key: string) {
+    super('campaign.user_not_in_population', `user ${userId} is not in the population of campaign ${key}`, { userId: String(userId) });
+  }
+}

@@ -1,0 +1,121 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { positiveInt } from '../args';
+import type { CliContext } from '../context';
+import { CliError, EXIT } from '../errors';
+import { keyValues, table } from '../output';
+
+interface FlagView {
+  id: string;
+  key: string;
+  description: string;
+  kind: string;
+  variants: Record<string, unknown>;
+  offVariant: string;
+  rolloutVariant: string;
+  rules: unknown[];
+  rolloutPpm: number;
+  rolloutPercent: number;
+  salt: string;
+  hashVersion: number;
+  killed: boolean;
+  killReason: string | null;
+  killedAt: string | null;
+  archivedAt: string | null;
+  version: number;
+  updatedAt: string;
+}
+
+function flagKey(value: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(value)) throw new InvalidArgumentError('must be a flag key (lowercase letters, digits, ".", "_", "-")');
+  return value;
+}
+
+function percent(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d{1,4})?$/.test(value) || n > 100) throw new InvalidArgumentError('must be a percentage 0..100 with at most 4 decimals');
+  return n;
+}
+
+function ppm(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 1_000_000) throw new InvalidArgumentError('must be parts per million, 0..1000000');
+  return n;
+}
+
+function describe(f: FlagView): string {
+  return keyValues([
+    ['key', f.key],
+    ['state', f.archivedAt ? `archived ${f.archivedAt}` : f.killed ? `KILLED (${f.killReason ?? 'no reason'}) at ${f.killedAt}` : 'live'],
+    ['rollout', `${f.rolloutPercent}% (${f.rolloutPpm} ppm) → ${f.rolloutVariant}, others ${f.offVariant}`],
+    ['rules', f.rules.length],
+    ['variants', Object.entries(f.variants).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')],
+    ['salt / hash', `${f.salt} / v${f.hashVersion}`],
+    ['version', f.version],
+    ['updated', f.updatedAt],
+  ]);
+}
+
+/** A write with If-Match: the version given, or the one just read (a change in between is a 409). */
+async function write(ctx: CliContext, key: string, action: string, body: unknown, ifMatch?: number): Promise<void> {
+  const client = ctx.client();
+  const version = ifMatch ?? (await client.get<FlagView>(`/api/v1/flags/${key}`)).version;
+  const res = await client.post<FlagView>(`/api/v1/flags/${key}/${action}`, body, { headers: { 'if-match': `"${version}"` } });
+  ctx.out().result(res, describe);
+}
+
+/** `cutover flags list|get|kill|revive|set-rollout` — flags (viewer reads, operator writes). */
+export function register(program: Command, ctx: CliContext): void {
+  const flags = program.command('flags').description('inspect flags, kill or revive them, set their rollout');
+
+  flags
+    .command('list')
+    .description('list flags in creation order (keyset pages)')
+    .option('--all', 'include archived flags')
+    .option('--limit <n>', 'page size (max 500)', positiveInt, 100)
+    .option('--cursor <id>', 'continue after this flag id')
+    .action(async (o: { all?: boolean; limit: number; cursor?: string }) => {
+      const res = await ctx.client().get<{ items: FlagView[]; nextCursor: string | null }>('/api/v1/flags', {
+        query: { includeArchived: o.all ? 'true' : undefined, limit: o.limit, cursor: o.cursor },
+      });
+      ctx.out().result(res, (r) =>
+        table(r.items, [
+          { header: 'KEY', value: (f) => f.key },
+          { header: 'STATE', value: (f) => (f.archivedAt ? 'archived' : f.killed ? 'KILLED' : 'live') },
+          { header: 'ROLLOUT %', value: (f) => f.rolloutPercent, align: 'right' },
+          { header: 'RULES', value: (f) => f.rules.length, align: 'right' },
+          { header: 'VERSION', value: (f) => f.version, align: 'right' },
+          { header: 'UPDATED', value: (f) => f.updatedAt },
+        ]) + (r.nextCursor ? `more: --cursor ${r.nextCursor}\n` : ''),
+      );
+    });
+
+  flags
+    .command('get')
+    .description('show one flag')
+    .argument('<key>', 'flag key', flagKey)
+    .action(async (key: string) => ctx.out().result(await ctx.client().get<FlagView>(`/api/v1/flags/${key}`), describe));
+
+  for (const action of ['kill', 'revive'] as const) {
+    flags
+      .command(action)
+      .description(action === 'kill' ? 'kill switch: the flag answers its off variant everywhere (enabled users stay on)' : 'undo a kill')
+      .argument('<key>', 'flag key', flagKey)
+      .requiredOption('--reason <reason>', 'why (recorded in the audit trail)')
+      .option('--if-match <version>', 'only if the flag is still at this version', positiveInt)
+      .action((key: string, o: { reason: string; ifMatch?: number }) => write(ctx, key, action, { reason: o.reason }, o.ifMatch));
+  }
+
+  flags
+    .command('set-rollout')
+    .description('set the fallthrough rollout (raising it only adds users)')
+    .argument('<key>', 'flag key', flagKey)
+    .option('--percent <p>', 'percentage, up to 4 decimals', percent)
+    .option('--ppm <n>', 'parts per million', ppm)
+    .option('--reason <reason>', 'why (recorded in the audit trail)')
+    .option('--if-match <version>', 'only if the flag is still at this version', positiveInt)
+    .action(async (key: string, o: { percent?: number; ppm?: number; reason?: string; ifMatch?: number }) => {
+      if ((o.percent === undefined) === (o.ppm === undefined)) throw new CliError('give exactly one of --percent or --ppm', EXIT.apiOrUsage, 'cli.usage');
+      const body = { ...(o.ppm !== undefined ? { rolloutPpm: o.ppm } : { rolloutPercent: o.percent }), ...(o.reason ? { reason: o.reason } : {}) };
+      await write(ctx, key, 'rollout', body, o.ifMatch);
+    });
+}

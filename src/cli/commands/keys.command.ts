@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { idArg, oneOf, positiveInt } from '../args';
+import type { CliContext } from '../context';
+import { keyValues, table } from '../output';
+
+const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
+
+interface KeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  role: string;
+  createdBy: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** `cutover keys create|list|revoke` — API keys (admin role). */
+export function register(program: Command, ctx: CliContext): void {
+  const keys = program.command('keys').description('manage API keys (needs an admin key)');
+
+  keys
+    .command('create')
+    .description('create a key; the secret is printed once and stored only hashed')
+    .requiredOption('--name <name>', 'who or what uses the key')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, oneOf(ROLES))
+    .action(async (o: { name: string; role: string }) => {
+      const res = await ctx.client().post<{ key: string; apiKey: KeyView }>('/api/v1/keys', { name: o.name, role: o.role });
+      ctx.out().result(res, (r) =>
+        keyValues([['id', r.apiKey.id], ['name', r.apiKey.name], ['role', r.apiKey.role], ['key', r.key]]) +
+        'Store the key now: it is not shown again.',
+      );
+    });
+
+  keys
+    .command('list')
+    .description('list keys, newest last (keyset pages)')
+    .option('--all', 'include revoked keys')
+    .option('--limit <n>', 'page size (max 500)', positiveInt, 100)
+    .option('--cursor <id>', 'continue after this key id', idArg)
+    .action(async (o: { all?: boolean; limit: number; cursor?: string }) => {
+      const res = await ctx.client().get<{ items: KeyView[]; nextCursor: string | null }>('/api/v1/keys', {
+        query: { includeRevoked: o.all ? 'true' : undefined, limit: o.limit, cursor: o.cursor },
+      });
+      ctx.out().result(res, (r) =>
+        table(r.items, [
+          { header: 'ID', value: (k) => k.id, align: 'right' },
+          { header: 'NAME', value: (k) => k.name },
+          { header: 'ROLE', value: (k) => k.role },
+          { header: 'PREFIX', value: (k) => k.prefix },
+          { header: 'CREATED', value: (k) => k.createdAt },
+          { header: 'LAST USED', value: (k) => k.lastUsedAt },
+          { header: 'REVOKED', value: (k) => k.revokedAt },
+        ]) + (r.nextCursor ? `more: --cursor ${r.nextCursor}\n` : ''),
+      );
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke a key at once (idempotent)')
+    .argument('<id>', 'key id', idArg)
+    .option('--reason <reason>', 'why (recorded in the audit trail)')
+    .action(async (id: string, o: { reason?: string }) => {
+      const res = await ctx.client().post<KeyView>(`/api/v1/keys/${id}/revoke`, o.reason ? { reason: o.reason } : {});
+      ctx.out().result(res, (k) => `key ${k.id} (${k.name}) revoked at ${k.revokedAt ?? '-'}`);
+    });
+}

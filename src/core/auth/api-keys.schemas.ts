@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { idCursorSchema, limitSchema, reasonSchema } from '../validation/common.schemas';
+import { ROLES } from './auth.types';
+
+export const createApiKeySchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(ROLES),
+});
+export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
+
+export const listApiKeysSchema = z.strictObject({
+  cursor: idCursorSchema.optional(),
+  limit: limitSchema,
+  includeRevoked: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+});
+export type ListApiKeysInput = z.infer<typeof listApiKeysSchema>;
+
+export const revokeApiKeySchema = z.strictObject({ reason: reasonSchema.optional() });
+export type RevokeApiKeyInput = z.infer<typeof revokeApiKeySchema>;

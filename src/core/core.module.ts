@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { Clock, SystemClock } from './clock/clock';
+import { DatabaseModule } from './database/database.module';
+import { QueueModule } from './queue/queue.module';
+import { RedisModule } from './redis/redis.module';
+
+/** Everything every process needs: database, Redis, queues, clock, audit, API keys. */
+@Global()
+@Module({
+  imports: [DatabaseModule, RedisModule, QueueModule, AuditModule, AuthModule],
+  providers: [{ provide: Clock, useClass: SystemClock }],
+  exports: [DatabaseModule, RedisModule, QueueModule, AuditModule, AuthModule, Clock],
+})
+export class CoreModule {}

@@ -1,0 +1,110 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { ZodError } from 'zod';
+import { DomainError, TooManyRequestsError } from './domain-error';
+import { zodIssues } from '../validation/zod.pipe';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/** Fastify's own request errors (parsing, size) mapped to our codes. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'request.body_too_large', message: 'request body is larger than the configured limit' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'request.unsupported_media_type', message: 'send JSON with Content-Type: application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'request.malformed_json', message: 'body is empty but Content-Type is application/json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'request.malformed_json', message: 'body is not valid JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.invalid_content_length', message: 'Content-Length does not match the body' },
+};
+
+function fastifyCode(err: unknown) {
+  return typeof err === 'object' && err !== null ? FASTIFY_CODES[(err as { code?: string }).code ?? ''] : undefined;
+}
+
+/** Nest re-throws Fastify's request errors as bare HttpExceptions; recover our codes. */
+function httpExceptionBody(status: number, message: string): ErrorBody {
+  const known = Object.values(FASTIFY_CODES).find((f) => f.status === status && (status !== 400 || /JSON/.test(message)));
+  if (known) return { code: known.code, message: known.message };
+  const code = status === 404 ? 'http.not_found' : status === 405 ? 'http.method_not_allowed' : `http.${status}`;
+  return { code, message };
+}
+
+const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
+/** admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions, too many connections */
+const UNAVAILABLE_SQLSTATE = /^(57P0[1-3]|08\d{3}|53300)$/;
+/** Prisma: can't reach, timed out, server closed the connection, pool timeout */
+const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const UNAVAILABLE_MESSAGE = /^(Connection terminated|Connection is closed|terminating connection due to administrator command)/;
+
+/**
+ * A dependency (PostgreSQL, Redis) dropped or refused the connection under this request: the
+ * request may succeed if retried, so the answer is 503 with Retry-After, not a 500.
+ */
+function dependencyUnavailable(err: unknown): boolean {
+  // the error, its cause chain, and the driver error a Prisma error wraps (meta.driverAdapterError)
+  const queue: unknown[] = [err];
+  for (let i = 0; i < queue.length && i < 8; i++) {
+    const e = queue[i];
+    if (typeof e !== 'object' || e === null) continue;
+    const x = e as { kind?: string; code?: unknown; originalCode?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown }; message?: unknown; cause?: unknown };
+    if (typeof x.kind === 'string' && UNAVAILABLE_KINDS.has(x.kind)) return true;
+    for (const code of [x.code, x.originalCode, x.meta?.code]) {
+      if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_PRISMA.has(code))) return true;
+    }
+    if (typeof x.message === 'string' && UNAVAILABLE_MESSAGE.test(x.message)) return true;
+    queue.push(x.cause, x.meta?.driverAdapterError);
+  }
+  return false;
+}
+
+/** Maps any thrown value to `{ status, body }`; unexpected errors get an errorId, logged once. */
+export function toErrorResponse(err: unknown, log: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (err instanceof DomainError) {
+    const headers = err instanceof TooManyRequestsError ? { 'retry-after': String(err.retryAfterSeconds) } : undefined;
+    return { status: err.status, body: { code: err.code, message: err.message, details: err.details }, headers };
+  }
+  if (err instanceof ZodError) {
+    const issues = zodIssues(err);
+    return { status: 400, body: { code: 'request.validation_failed', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), details: issues } };
+  }
+  const fst = fastifyCode(err) ?? fastifyCode((err as { cause?: unknown } | null)?.cause);
+  if (fst) return { status: fst.status, body: { code: fst.code, message: fst.message } };
+  if (err instanceof SyntaxError && (err as { statusCode?: number }).statusCode === 400) {
+    return { status: 400, body: { code: 'request.malformed_json', message: 'body is not valid JSON' } };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    if (status < 500) {
+      return { status, body: httpExceptionBody(status, err.message) };
+    }
+  }
+  const statusCode = (err as { statusCode?: number } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return { status: statusCode, body: { code: `http.${statusCode}`, message: (err as Error).message } };
+  }
+  if (dependencyUnavailable(err)) {
+    log.warn(`a dependency was unavailable during the request: ${(err as Error)?.message ?? String(err)}`);
+    return { status: 503, body: { code: 'service.unavailable', message: 'a backing service (database or Redis) is unavailable; retry shortly' }, headers: { 'retry-after': '1' } };
+  }
+  const errorId = randomUUID();
+  log.error({ errorId, err }, `unexpected error ${errorId}: ${(err as Error)?.stack ?? String(err)}`);
+  return { status: 500, body: { code: 'internal', message: 'unexpected error; quote the errorId when reporting', details: { errorId } } };
+}
+
+@Catch()
+export class AllErrorsFilter implements ExceptionFilter {
+  private readonly log = new Logger('errors');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
+    const { status, body, headers } = toErrorResponse(err, this.log);
+    if (reply.sent) return;
+    if (headers) void reply.headers(headers);
+    void reply.status(status).header('x-request-id', String(req.id)).send(body);
+  }
+}

@@ -1,0 +1,65 @@
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import { levels } from 'pino';
+import type { Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { Logger as Pino } from 'pino';
+import type { AppConfig } from '../../config/config.schema';
+import { PinoNestLogger, redactUrl } from '../logging/logger';
+import { HELMET_OPTIONS } from './security-headers';
+import { OPENAPI_EXTRA_PATHS, withExtraPaths, type OpenApiPaths } from './openapi-extras';
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Builds the API application: Fastify, security headers, CORS, errors, OpenAPI at /docs. */
+const pinoLevels: Record<string, number> = levels.values;
+
+export async function createApiApp(module: Type<unknown>, config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: 1000 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module.valueOf() as Type<unknown>, adapter, {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.setReplySerializer((payload) => JSON.stringify(payload, bigintSafe));
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const level = reply.statusCode >= 500 ? 'error' : req.url.startsWith('/ofrep/') ? 'debug' : 'info';
+    // checked first: building the line (and redacting the URL) costs more than an evaluation
+    if (pinoLevels[level] >= (pinoLevels[req.log.level] ?? 0)) req.log[level]({ method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    done();
+  });
+  await app.register(helmet, HELMET_OPTIONS);
+  await app.register(cors, {
+    origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
+    exposedHeaders: ['ETag', 'X-Request-Id'],
+  });
+  const doc = new DocumentBuilder()
+    .setTitle('Cutover')
+    .setDescription('Control plane for moving users from legacy messaging to E2EE. Admin API under /api/v1, OFREP evaluation under /ofrep/v1.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  const extra = (() => {
+    try {
+      return app.get<OpenApiPaths>(OPENAPI_EXTRA_PATHS, { strict: false });
+    } catch {
+      return undefined; // no module provides extra paths
+    }
+  })();
+  SwaggerModule.setup('docs', app, () => withExtraPaths(SwaggerModule.createDocument(app, doc), extra), { jsonDocumentUrl: 'docs/openapi.json' });
+  app.enableShutdownHooks();
+  return app;
+}

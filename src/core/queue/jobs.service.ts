@@ -1,0 +1,105 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { JobsOptions, Queue } from 'bullmq';
+import { QUEUES, type QueueName } from './queue.constants';
+
+export interface JobSpec {
+  name: string;
+  data: object;
+  /** deterministic id without ':' (BullMQ ignores a second add with the same id) */
+  jobId: string;
+  opts?: Omit<JobsOptions, 'jobId'>;
+}
+
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  oldestWaitingAgeMs: number | null;
+}
+
+/** The one service that adds jobs. Features never touch a Queue directly. */
+@Injectable()
+export class JobsService {
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(
+    @InjectQueue(QUEUES.migration) migration: Queue,
+    @InjectQueue(QUEUES.control) control: Queue,
+    @InjectQueue(QUEUES.progress) progress: Queue,
+    @InjectQueue(QUEUES.ramp) ramp: Queue,
+  ) {
+    this.queues = { migration, control, progress, ramp };
+  }
+
+  async add(queue: QueueName, job: JobSpec): Promise<void> {
+    await this.queues[queue].add(job.name, job.data, { ...defaultOptions(), ...job.opts, jobId: job.jobId });
+  }
+
+  async addBulk(queue: QueueName, jobs: readonly JobSpec[]): Promise<void> {
+    for (let i = 0; i < jobs.length; i += 1000) {
+      await this.queues[queue].addBulk(
+        jobs.slice(i, i + 1000).map((j) => ({
+          name: j.name,
+          data: j.data,
+          opts: { ...defaultOptions(), ...j.opts, jobId: j.jobId },
+        })),
+      );
+    }
+  }
+
+  /** A repeating job that survives restarts (BullMQ job scheduler, upserted idempotently). */
+  async schedule(queue: QueueName, schedulerId: string, everyMs: number, job: Omit<JobSpec, 'jobId'>): Promise<void> {
+    await this.queues[queue].upsertJobScheduler(schedulerId, { every: everyMs }, {
+      name: job.name,
+      data: job.data,
+      opts: { ...defaultOptions(), ...job.opts },
+    });
+  }
+
+  async unschedule(queue: QueueName, schedulerId: string): Promise<void> {
+    await this.queues[queue].removeJobScheduler(schedulerId);
+  }
+
+  /** Removes waiting jobs by id; a job already running is left to its compare-and-set. */
+  async removeWaiting(queue: QueueName, jobIds: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const id of jobIds) {
+      const job = await this.queues[queue].getJob(id);
+      if (job && (await job.isWaiting().catch(() => false)) && (await job.remove().then(() => true, () => false))) removed++;
+      else if (job && (await job.isDelayed().catch(() => false)) && (await job.remove().then(() => true, () => false))) removed++;
+    }
+    return removed;
+  }
+
+  /** Which of these job ids name a job that failed for good (attempts exhausted or unrecoverable). */
+  async failedIds(queue: QueueName, jobIds: readonly string[]): Promise<Set<string>> {
+    // concurrent, not one round trip after another: the planner asks after every batch
+    const states = await Promise.all(jobIds.map((id) => this.queues[queue].getJobState(id)));
+    return new Set(jobIds.filter((_, i) => states[i] === 'failed'));
+  }
+
+  async depth(queue: QueueName): Promise<QueueDepth> {
+    const q = this.queues[queue];
+    const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+    const [oldest] = await q.getJobs(['waiting', 'prioritized'], -1, -1, false);
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+      oldestWaitingAgeMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : null,
+    };
+  }
+
+}
+
+function defaultOptions(): JobsOptions {
+  return {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 24 * 3600, count: 5000 },
+  };
+}

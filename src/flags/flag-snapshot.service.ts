@@ -1,0 +1,151 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config.schema';
+import { cutoverMetrics } from '../core/metrics/metrics';
+import { RedisService } from '../core/redis/redis.service';
+import { compileFlag, REASONS, type CompiledFlag } from './evaluator';
+import { flagFromNotice, FlagsNotifier, type FlagChangeNotice } from './flags.notifier';
+import { FlagsRepository } from './flags.repository';
+import type { FlagView } from './flags.types';
+import { RatchetService, type RatchetNotice } from './ratchet.service';
+
+export type SnapshotListener = (changedKeys: readonly string[]) => void;
+
+/**
+ * The in-memory snapshot an API replica evaluates from. A change notice (Redis pub/sub)
+ * reloads one flag at once; a periodic check of the flags table's change stamp heals a
+ * missed notice; the ratchet's bitmaps follow the same pattern. API processes only.
+ */
+@Injectable()
+export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger(FlagSnapshotService.name);
+  private flags = new Map<string, CompiledFlag>();
+  private stamp = '';
+  private readonly listeners = new Set<SnapshotListener>();
+  private timers: NodeJS.Timeout[] = [];
+  private healing = false;
+  private readonly onMessage = (channel: string, message: string) => this.handleMessage(channel, message);
+
+  constructor(
+    private readonly repo: FlagsRepository,
+    private readonly redis: RedisService,
+    private readonly notifier: FlagsNotifier,
+    private readonly ratchet: RatchetService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const sub = this.redis.subscriber();
+    sub.on('message', this.onMessage);
+    await sub.subscribe(this.notifier.channel, this.ratchet.channel);
+    await this.reloadAll();
+    for (const f of this.flags.values()) await this.ratchet.loadBitmap(f.idKey);
+    // a rebuild after a lost Redis can take long at scale: never hold up startup for it
+    this.every(this.config.flags.ratchetHealIntervalMs, () => this.healRatchets());
+    void this.healRatchets().catch((err: unknown) => this.log.warn(`ratchet healing failed; retrying on the interval: ${String(err)}`));
+    this.every(this.config.flags.syncIntervalMs, () => this.checkStamp());
+    this.every(1000, () => this.flushCounts());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.redis.subscriber().off('message', this.onMessage);
+    this.flushCounts();
+  }
+
+  get(key: string): CompiledFlag | undefined {
+    return this.flags.get(key);
+  }
+
+  all(): IterableIterator<CompiledFlag> {
+    return this.flags.values();
+  }
+
+  onChange(listener: SnapshotListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    const t = setInterval(() => {
+      Promise.resolve(fn()).catch((err: unknown) => this.log.warn(`flag snapshot upkeep failed: ${String(err)}`));
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private handleMessage(channel: string, message: string): void {
+    const work =
+      channel === this.notifier.channel
+        ? this.reloadOne(JSON.parse(message) as FlagChangeNotice)
+        : channel === this.ratchet.channel
+          ? this.ratchet.applyNotice(JSON.parse(message) as RatchetNotice)
+          : undefined;
+    work?.catch((err: unknown) => this.log.warn(`applying ${channel} notice failed; the periodic check will heal it: ${String(err)}`));
+  }
+
+  private async reloadOne(notice: FlagChangeNotice): Promise<void> {
+    const current = this.flags.get(notice.key);
+    if (current && current.version >= notice.version) return;
+    const view = flagFromNotice(notice) ?? (await this.repo.findByKey(notice.key));
+    if (this.install(notice.key, view)) this.emit([notice.key]);
+  }
+
+  /** Installs a flag's new version (or removes it); false when the snapshot already had it. */
+  private install(key: string, view: FlagView | null): boolean {
+    const current = this.flags.get(key);
+    if (!view || view.archivedAt) return current ? (this.retire(current), this.flags.delete(key)) : false;
+    if (current && current.version >= view.version) return false;
+    if (current) this.retire(current);
+    this.flags.set(key, compileFlag(view));
+    return true;
+  }
+
+  private async checkStamp(): Promise<void> {
+    const stamp = await this.repo.changeStamp();
+    if (stamp !== this.stamp) await this.reloadAll(stamp);
+  }
+
+  private async reloadAll(knownStamp?: string): Promise<void> {
+    const stamp = knownStamp ?? (await this.repo.changeStamp());
+    const live = await this.repo.listLive();
+    const changed: string[] = [];
+    const liveKeys = new Set(live.map((f) => f.key));
+    for (const f of live) if (this.install(f.key, f)) changed.push(f.key);
+    for (const key of [...this.flags.keys()]) if (!liveKeys.has(key) && this.install(key, null)) changed.push(key);
+    this.stamp = stamp;
+    if (changed.length > 0) this.emit(changed);
+  }
+
+  /** One pass at a time: a long rebuild must not pile up behind the interval. */
+  private async healRatchets(): Promise<void> {
+    if (this.healing) return;
+    this.healing = true;
+    try {
+      for (const f of [...this.flags.values()]) {
+        await this.ratchet.ensureSynced(f.id);
+        await this.ratchet.loadBitmap(f.idKey);
+      }
+    } finally {
+      this.healing = false;
+    }
+  }
+
+  private emit(keys: readonly string[]): void {
+    for (const l of this.listeners) l(keys);
+  }
+
+  /** Moves the per-flag evaluation counts into the Prometheus counter. */
+  private flushCounts(): void {
+    for (const f of this.flags.values()) this.retire(f);
+  }
+
+  private retire(f: CompiledFlag): void {
+    for (let i = 0; i < REASONS.length; i++) {
+      if (f.counts[i] > 0) {
+        cutoverMetrics.evaluations.inc({ flag: f.key, reason: REASONS[i] }, f.counts[i]);
+        f.counts[i] = 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { EvaluatorAuth } from './evaluator-auth';
+import { FlagEvaluationService } from './flag-evaluation.service';
+import { FlagSnapshotService } from './flag-snapshot.service';
+import { FlagsController } from './flags.controller';
+import { FlagsModule } from './flags.module';
+import { FlagsNotifier } from './flags.notifier';
+import { FlagsRepository } from './flags.repository';
+import { OfrepRoutes } from './ofrep.routes';
+import { OFREP_OPENAPI_PATHS } from './ofrep.openapi';
+import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
+
+/**
+ * The API side of flags: admin controller, the evaluation snapshot (pub/sub + periodic
+ * check), OFREP routes and their event stream. Imported by ApiModule only.
+ */
+@Module({
+  imports: [FlagsModule],
+  controllers: [FlagsController],
+  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, EvaluatorAuth, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
+  exports: [FlagEvaluationService],
+})
+export class FlagsHttpModule {}

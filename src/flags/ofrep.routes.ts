@@ -1,0 +1,134 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { DomainError } from '../core/errors/domain-error';
+import { staticSecurityHeaders } from '../core/http/security-headers';
+import { toErrorResponse } from '../core/errors/error.filter';
+import { zodIssues } from '../core/validation/zod.pipe';
+import { evalError, type ErrorCode, type EvalOutcome } from './evaluator';
+import { EvaluatorAuth } from './evaluator-auth';
+import { FlagEvaluationService } from './flag-evaluation.service';
+import { FlagSnapshotService } from './flag-snapshot.service';
+import type { EvalContext } from './rules';
+import { ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** Helmet's headers, set by hand on the evaluation routes, which skip helmet's per-request middlewares. */
+const SECURITY_HEADERS = staticSecurityHeaders();
+const STATUS: Record<ErrorCode, number> = { TARGETING_KEY_MISSING: 400, INVALID_CONTEXT: 400, PARSE_ERROR: 400, FLAG_NOT_FOUND: 404, GENERAL: 500 };
+const EMPTY: EvalContext = Object.freeze({});
+const HEARTBEAT_MS = 15_000;
+
+type Parsed = { ok: true; ctx: EvalContext } | { ok: false; details: string };
+
+function parseContext(body: unknown): Parsed {
+  // a body Fastify did not parse as JSON (the users module streams NDJSON/CSV bodies to any route)
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.getPrototypeOf(body) !== Object.prototype) {
+    return { ok: false, details: 'body: send a JSON object with Content-Type: application/json' };
+  }
+  const r = ofrepRequestSchema.safeParse(body);
+  if (!r.success) return { ok: false, details: zodIssues(r.error, 'body').map((i) => `${i.field}: ${i.message}`).join('; ') };
+  return { ok: true, ctx: r.data?.context ?? EMPTY };
+}
+
+/**
+ * OFREP evaluation, registered straight on Fastify rather than as a Nest controller: the
+ * Nest pipeline (guard, pipes, interceptors, filter) costs about a third of the throughput of
+ * this hot path (machine-limits.md). Auth (evaluator or higher), zod validation and error
+ * shapes are kept here explicitly; OpenAPI describes the routes in docs/flags.md.
+ */
+@Injectable()
+export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger('ofrep');
+  private readonly streams = new Set<PassThrough>();
+
+  constructor(
+    private readonly host: HttpAdapterHost,
+    private readonly evaluation: FlagEvaluationService,
+    private readonly snapshot: FlagSnapshotService,
+    private readonly auth: EvaluatorAuth,
+  ) {}
+
+  onModuleInit(): void {
+    const app = this.host.httpAdapter.getInstance<FastifyInstance>();
+    const onRequest = async (req: FastifyRequest) => void (await this.auth.check(req));
+    const errorHandler = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => this.fail(err, req, reply);
+    // helmet runs a dozen middlewares per request (~10% of an evaluation's CPU) to set headers
+    // that never change: these routes set the same headers from SECURITY_HEADERS instead
+    const fast = { onRequest, errorHandler, helmet: false } as const;
+    app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', ...fast, handler: (req, reply) => this.single(req, reply) });
+    app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags', ...fast, handler: (req, reply) => this.bulk(req, reply) });
+    app.route({ method: 'GET', url: '/ofrep/v1/events', onRequest, errorHandler, handler: (req, reply) => this.events(req, reply) });
+  }
+
+  onModuleDestroy(): void {
+    for (const s of this.streams) s.end();
+  }
+
+  private async single(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const key = (req.params as { key: string }).key;
+    const parsed = parseContext(req.body);
+    if (!parsed.ok) return send(reply, evalError(key, 'INVALID_CONTEXT', parsed.details));
+    if (!ofrepKeySchema.safeParse(key).success) return send(reply, evalError(key, 'FLAG_NOT_FOUND', `flag ${key} does not exist`));
+    const out = this.evaluation.evaluate(key, parsed.ctx);
+    return send(reply, out instanceof Promise ? await out : out);
+  }
+
+  private async bulk(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const parsed = parseContext(req.body);
+    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
+    const outs = this.evaluation.evaluateAll(parsed.ctx);
+    const settled: EvalOutcome[] = outs.some((o) => o instanceof Promise) ? await Promise.all(outs) : (outs as EvalOutcome[]);
+    const body = `{"flags":[${settled.map((o) => o.json).join(',')}]}`;
+    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+    void reply.header('etag', etag);
+    if (notModified(req.headers['if-none-match'], etag)) return reply.code(304).headers(SECURITY_HEADERS).send();
+    return reply.code(200).type(JSON_TYPE).headers(SECURITY_HEADERS).send(body);
+  }
+
+  /** Server-sent events: `flags_changed` with the changed keys, so clients re-fetch. */
+  private events(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const stream = new PassThrough();
+    this.streams.add(stream);
+    const off = this.snapshot.onChange((keys) => stream.write(`event: flags_changed\ndata: ${JSON.stringify({ keys })}\n\n`));
+    const beat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const close = () => {
+      clearInterval(beat);
+      off();
+      this.streams.delete(stream);
+      stream.end();
+    };
+    req.raw.on('close', close);
+    stream.on('close', close);
+    stream.write('retry: 2000\nevent: ready\ndata: {}\n\n');
+    return reply.code(200).header('content-type', 'text/event-stream').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
+  }
+
+  /** Auth and request errors keep the API's `{code, message}`; malformed JSON is OFREP's PARSE_ERROR. */
+  private fail(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const key = (req.params as { key?: string } | undefined)?.key;
+    if (!(err instanceof DomainError) && err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      const body = { ...(key !== undefined ? { key } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'body is not valid JSON' };
+      return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(body));
+    }
+    const { status, body, headers } = toErrorResponse(err, this.log);
+    if (headers) void reply.headers(headers);
+    if (status >= 500) {
+      const general = { ...(key !== undefined ? { key } : {}), errorCode: 'GENERAL', errorDetails: body.message, ...(body.details ?? {}) };
+      return reply.code(500).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(general));
+    }
+    return reply.code(status).header('x-request-id', String(req.id)).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(body));
+  }
+}
+
+/** `If-None-Match` may list several tags, weak or not, or be `*`. */
+function notModified(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+function send(reply: FastifyReply, out: EvalOutcome): FastifyReply {
+  return reply.code(out.ok ? 200 : STATUS[out.errorCode]).type(JSON_TYPE).headers(SECURITY_HEADERS).send(out.json);
+}

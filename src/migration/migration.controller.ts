@@ -1,0 +1,54 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { campaignRefSchema, type CampaignRefInput } from '../campaigns/campaigns.schemas';
+import { CurrentActor, Roles } from '../core/auth/auth.decorators';
+import type { Actor } from '../core/auth/auth.types';
+import { toJsonSafe } from '../core/json';
+import { ZodBody, ZodParam } from '../core/validation/zod.pipe';
+import { EnrolmentService } from './enrolment.service';
+import {
+  optInSchema,
+  recoverySchema,
+  retryFailedSchema,
+  userIdParamSchema,
+  type OptInInput,
+  type RecoveryInput,
+  type RetryFailedInput,
+  type UserIdParamInput,
+} from './migration.schemas';
+
+@ApiTags('campaigns')
+@Controller('api/v1/campaigns')
+export class EnrolmentController {
+  constructor(private readonly enrolment: EnrolmentService) {}
+
+  /** A user asks to move now: admitted whatever the ramp says, if their devices can. */
+  @Post(':id/opt-in')
+  @HttpCode(200)
+  @Roles('operator')
+  async optIn(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(optInSchema)) body: OptInInput, @CurrentActor() actor: Actor) {
+    return toJsonSafe(await this.enrolment.optIn(p.id, body.userId, actor));
+  }
+
+  @Post(':id/retry-failed')
+  @HttpCode(202)
+  @Roles('operator')
+  async retryFailed(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(retryFailedSchema)) body: RetryFailedInput, @CurrentActor() actor: Actor) {
+    const c = await this.enrolment.requestRetryFailed(p.id, actor, body.reason);
+    return { campaignId: String(c.id), accepted: true };
+  }
+}
+
+@ApiTags('users')
+@Controller('api/v1/users')
+export class RecoveryController {
+  constructor(private readonly enrolment: EnrolmentService) {}
+
+  /** An enabled user set up a recovery method (pin, recovery code, cloud backup, keychain). */
+  @Post(':id/recovery')
+  @HttpCode(200)
+  @Roles('operator')
+  recovery(@Param(new ZodParam(userIdParamSchema)) p: UserIdParamInput, @Body(new ZodBody(recoverySchema)) body: RecoveryInput, @CurrentActor() actor: Actor) {
+    return this.enrolment.setRecovery(p.id, body.method, body.campaign, actor);
+  }
+}

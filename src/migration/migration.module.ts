@@ -1,0 +1,50 @@
+import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/campaigns.module';
+import { FlagsModule } from '../flags/flags.module';
+import { backendProvider } from './backend/backend.provider';
+import { BatchesRepository } from './batches.repository';
+import { ControlProcessor, MigrationSchedules } from './control.processor';
+import { EnrolmentRepository } from './enrolment.repository';
+import { EnrolmentService } from './enrolment.service';
+import { MaintenanceRepository } from './maintenance.repository';
+import { MaintenanceService } from './maintenance.service';
+import { MaterializeRepository } from './materialize.repository';
+import { MaterializerService } from './materializer.service';
+import { EnrolmentController, RecoveryController } from './migration.controller';
+import { MigrationProcessor } from './migration.processor';
+import { MigratorService } from './migrator.service';
+import { Pacer } from './pacer';
+import { PlannerRepository } from './planner.repository';
+import { PlannerService } from './planner.service';
+
+const shared = [EnrolmentRepository, EnrolmentService, MaterializeRepository, PlannerRepository];
+
+/** API side: campaigns, opt-in, retry-failed, recovery. Produces jobs, never consumes them. */
+@Module({
+  imports: [CampaignsModule],
+  controllers: [EnrolmentController, RecoveryController],
+  providers: [...shared],
+  exports: [EnrolmentService],
+})
+export class MigrationModule {}
+
+/** Worker side: planner, materialiser, batch migrator, reaper, reconciler, reassessment. */
+@Module({
+  imports: [CampaignsModule, FlagsModule],
+  providers: [
+    ...shared,
+    backendProvider,
+    BatchesRepository,
+    MaintenanceRepository,
+    MaintenanceService,
+    MaterializerService,
+    MigratorService,
+    Pacer,
+    PlannerService,
+    MigrationProcessor,
+    ControlProcessor,
+    MigrationSchedules,
+  ],
+  exports: [MaintenanceService, PlannerService, MigratorService],
+})
+export class MigrationWorkerModule {}

@@ -1,0 +1,465 @@
+/* Cutover dashboard: plain JS, uPlot for charts. Every data call carries the API key typed in. */
+(() => {
+  'use strict';
+  const KEY_STORE = 'cutover.apiKey';
+  const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'];
+  const ROLE_RANK = { evaluator: 0, viewer: 1, operator: 2, admin: 3 };
+  const MAX_POINTS = 3000;
+  const $ = (id) => document.getElementById(id);
+
+  const state = { key: null, role: null, campaign: null, progress: null, stream: null, charts: null, series: null, listTimer: null };
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.message) || `HTTP ${status}`);
+      this.status = status;
+      this.code = (body && body.code) || `http.${status}`;
+    }
+  }
+
+  async function api(method, path, opts = {}) {
+    const headers = { accept: 'application/json', authorization: `Bearer ${state.key}`, ...(opts.headers || {}) };
+    let body;
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    const res = await fetch(path, { method, headers, body });
+    const text = await res.text();
+    let parsed;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = { message: text }; }
+    if (!res.ok) throw new ApiError(res.status, parsed);
+    return { body: parsed, headers: res.headers };
+  }
+
+  // ---------- formatting
+  const nf = new Intl.NumberFormat('en-US');
+  const fmtN = (n) => (n === null || n === undefined ? '—' : nf.format(Math.round(n)));
+  const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(r < 0.01 && r > 0 ? 3 : 1)}%`);
+  const fmtRate = (r) => (r === null || r === undefined ? '—' : `${r >= 100 ? nf.format(Math.round(r)) : r.toFixed(1)}/s`);
+  function fmtDuration(s) {
+    if (s === null || s === undefined) return '—';
+    if (s < 60) return `${Math.round(s)} s`;
+    if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+    if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+    return `${Math.floor(s / 86400)} d ${Math.round((s % 86400) / 3600)} h`;
+  }
+  const ppmPct = (ppm) => `${(ppm / 10000).toFixed(ppm % 10000 === 0 ? 0 : 2)}%`;
+  function el(tag, attrs = {}, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  }
+  const setText = (id, text) => { $(id).textContent = text; };
+
+  // ---------- session
+  async function signIn(key) {
+    state.key = key;
+    try {
+      const me = (await api('GET', '/api/v1/keys/me')).body;
+      state.role = me.role;
+      sessionStorage.setItem(KEY_STORE, key);
+      $('whoami').textContent = `${me.name} · ${me.role}`;
+      $('signin').hidden = true;
+      $('session').hidden = false;
+      $('app').hidden = false;
+      await loadCampaigns();
+      clearInterval(state.listTimer);
+      state.listTimer = setInterval(() => loadCampaigns().catch(() => undefined), 10000);
+      await route();
+    } catch (err) {
+      state.key = null;
+      sessionStorage.removeItem(KEY_STORE);
+      $('signin-error').textContent = err.status === 401 ? 'That key is unknown or revoked.' : `Sign-in failed: ${err.message}`;
+    }
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(KEY_STORE);
+    stopStream();
+    clearInterval(state.listTimer);
+    Object.assign(state, { key: null, role: null, campaign: null });
+    $('app').hidden = true;
+    $('session').hidden = true;
+    $('signin').hidden = false;
+    $('apikey').value = '';
+  }
+
+  const can = (role) => ROLE_RANK[state.role] >= ROLE_RANK[role];
+
+  // ---------- campaigns list
+  async function loadCampaigns() {
+    const { items } = (await api('GET', '/api/v1/progress/campaigns?limit=100')).body;
+    const list = $('campaign-list');
+    list.replaceChildren(
+      ...items.map((c) => {
+        const a = el('a', { href: `#/campaigns/${encodeURIComponent(c.key)}`, 'data-key': c.key },
+          el('div', { text: c.name }),
+          el('div', { class: 'meta' }, el('span', { class: `badge ${c.status}`, text: c.status }), el('span', { text: fmtPct(c.enabledShare) })));
+        if (state.campaign && state.campaign.key === c.key) a.classList.add('selected');
+        return el('li', {}, a);
+      }),
+    );
+    if (items.length === 0) list.replaceChildren(el('li', { class: 'muted', text: 'No campaigns yet.' }));
+  }
+
+  async function route() {
+    const m = /^#\/campaigns\/(.+)$/.exec(location.hash);
+    if (!m || !state.key) return;
+    await openCampaign(decodeURIComponent(m[1]));
+  }
+
+  // ---------- one campaign
+  async function openCampaign(ref) {
+    stopStream();
+    let p;
+    try {
+      p = (await api('GET', `/api/v1/campaigns/${encodeURIComponent(ref)}/progress`)).body;
+    } catch (err) {
+      $('empty').textContent = `Cannot open campaign ${ref}: ${err.message}`;
+      $('empty').hidden = false;
+      $('campaign').hidden = true;
+      return;
+    }
+    state.campaign = { id: p.campaign.id, key: p.campaign.key };
+    $('empty').hidden = true;
+    $('campaign').hidden = false;
+    $('lookup-result').replaceChildren();
+    $('control-result').textContent = '';
+    for (const a of document.querySelectorAll('#campaign-list a')) a.classList.toggle('selected', a.dataset.key === p.campaign.key);
+    render(p);
+    await loadHistory(p);
+    loadAudit().catch(() => undefined);
+    startStream(p.campaign.key);
+  }
+
+  function render(p) {
+    const previous = state.progress;
+    state.progress = p;
+    if (previous && previous.campaign.key === p.campaign.key && previous.campaign.version !== p.campaign.version) {
+      loadAudit().catch(() => undefined);
+    }
+    const c = p.campaign;
+    setText('c-name', c.name);
+    setText('c-key', c.key);
+    setText('c-id', c.id);
+    const badge = $('c-status');
+    badge.textContent = c.status;
+    badge.className = `badge ${c.status}`;
+    renderTiles(p);
+    renderBars(p);
+    renderRamp(p);
+    renderGuardrails(p);
+    renderControls(p);
+  }
+
+  function renderTiles(p) {
+    setText('t-enabled', fmtN(p.counts.enabled));
+    setText('t-share', `${fmtPct(p.enabledShare)} of ${fmtN(Math.max(p.counts.total, p.campaign.populationSize))}`);
+    setText('t-tput', fmtRate(p.throughput.perSecond1m));
+    setText('t-tput5', `5 min: ${fmtRate(p.throughput.perSecond5m)}`);
+    setText('t-eta', p.eta.seconds === 0 ? 'done' : fmtDuration(p.eta.seconds));
+    setText('t-remaining', `${fmtN(p.eta.remainingUsers)} to go`);
+    setText('t-fail', fmtPct(p.failures.ratio));
+    setText('t-fail5', `5 min: ${fmtPct(p.failures.recentRatio5m)} · ${fmtN(p.failures.recentBackendErrors5m)} backend errors`);
+    setText('t-backlog', `${fmtN(p.backlog.batches)} batches`);
+    setText('t-oldest', p.backlog.oldestQueuedAgeSeconds === null ? 'nothing queued' : `oldest ${fmtDuration(p.backlog.oldestQueuedAgeSeconds)}`);
+    setText('t-pace', p.pace.usersPerSecond ? `${fmtN(p.pace.usersPerSecond)}/s` : '—');
+    const limit = p.pace.maxUsersPerSecond ? `limit ${fmtN(p.pace.maxUsersPerSecond)}/s · ` : '';
+    setText('t-admitted', `${limit}admits ${ppmPct(p.admission.admittedPpm)} · ~${fmtN(p.admission.admittedUsers)} users`);
+  }
+
+  function renderBars(p) {
+    const max = Math.max(1, ...STATES.map((s) => p.counts[s]));
+    $('bars').replaceChildren(
+      ...STATES.map((s) => {
+        const fill = el('div', { class: 'fill' });
+        fill.style.width = `${(100 * p.counts[s]) / max}%`;
+        return el('div', { class: `bar ${s}`, 'data-state': s },
+          el('span', { text: s }), el('div', { class: 'track' }, fill), el('span', { class: 'n', 'data-testid': `count-${s}`, text: fmtN(p.counts[s]) }));
+      }),
+    );
+  }
+
+  function renderRamp(p) {
+    const r = p.ramp;
+    $('ramp-body').replaceChildren(
+      ...r.steps.map((s, i) => {
+        const tr = el('tr', { class: i === r.currentStep ? 'current' : i < r.currentStep ? 'done' : '' },
+          el('td', { text: String(i) }), el('td', { text: ppmPct(s.ppm) }), el('td', { text: `${s.holdMinutes} min` }),
+          el('td', { text: s.requiresApproval ? (r.approvedStep >= i ? 'approved' : 'required') : '—' }),
+          el('td', { text: [i === r.currentStep ? 'current' : '', s.pointOfNoReturn ? 'point of no return' : ''].filter(Boolean).join(' · ') }));
+        return tr;
+      }),
+    );
+    let note = r.steps.length === 0 ? 'No ramp plan.' : r.currentStep < 0 ? 'The ramp has not started.' : '';
+    if (r.holdRemainingSeconds !== null && r.currentStep >= 0) {
+      note = r.holdRemainingSeconds > 0 ? `Holding step ${r.currentStep}: ${fmtDuration(r.holdRemainingSeconds)} left.` : `Hold of step ${r.currentStep} is over.`;
+    }
+    if (r.awaitingApproval) note += ' The next step awaits approval.';
+    setText('ramp-note', note);
+  }
+
+  function tripText(t) {
+    const measured = t.value !== undefined && t.threshold !== undefined ? ` ${t.value} > ${t.threshold}` : '';
+    const over = t.windowSeconds ? ` over ${t.windowSeconds}s` : '';
+    return `${t.metric}${measured}${over}${t.action ? ` → ${t.action}` : ''}`;
+  }
+
+  function renderGuardrails(p) {
+    const g = p.guardrails.state || {};
+    const trips = Array.isArray(g.trips) ? g.trips : [];
+    const status = $('guard-status');
+    const parts = [];
+    if (trips.length > 0 || g.healthy === false) {
+      status.className = 'bad';
+      parts.push(`Tripped${g.throttled ? ' (throttled)' : ''}: ${trips.map(tripText).join('; ') || g.verdict || 'see rules'}`);
+    } else if (g.throttled) {
+      status.className = 'warn';
+      parts.push('Throttled');
+    } else {
+      status.className = 'ok';
+      parts.push(g.healthy === true ? 'Healthy' : 'No evaluation yet');
+    }
+    if (g.rampWait && g.rampWait.detail) parts.push(`ramp waits: ${g.rampWait.detail}`);
+    if (g.evaluatedAt) parts.push(`checked ${new Date(g.evaluatedAt).toLocaleTimeString()}`);
+    status.textContent = parts.join(' · ');
+    const rules = Array.isArray(p.guardrails.rules) ? p.guardrails.rules : [];
+    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: `${r.metric} > ${r.threshold} over ${r.windowSeconds}s → ${r.action}` })));
+    const rec = p.recovery;
+    $('recovery').replaceChildren(
+      el('li', { text: `${fmtPct(rec.adoption)} of enabled users set a method; ${fmtN(rec.prompted)} prompted` }),
+      ...Object.entries(rec.byMethod).map(([m, n]) => el('li', { text: `${m.replace('_', ' ')}: ${fmtN(n)}` })),
+    );
+    const h = p.halt;
+    setText('halt-info', h.haltedAt
+      ? `${new Date(h.haltedAt).toLocaleString()} — ${h.reason || 'no reason'}; halt to last commit: ${h.haltToLastCommitMs === null ? 'measuring…' : `${fmtN(h.haltToLastCommitMs)} ms`}`
+      : 'Never halted.');
+  }
+
+  const ACTION_FROM = { pause: ['running'], resume: ['paused', 'halted'], promote: ['running'], approve: ['running', 'paused'], halt: ['running', 'paused'] };
+
+  function renderControls(p) {
+    const box = $('controls');
+    box.hidden = !can('operator');
+    if (box.hidden) return;
+    for (const b of box.querySelectorAll('button[data-action]')) {
+      const allowed = can(b.dataset.role || 'operator');
+      b.hidden = !allowed;
+      b.disabled = !ACTION_FROM[b.dataset.action].includes(p.campaign.status);
+    }
+  }
+
+  // ---------- live stream (fetch streaming: EventSource cannot send Authorization)
+  function stopStream() {
+    if (state.stream) state.stream.abort();
+    state.stream = null;
+  }
+
+  function startStream(ref) {
+    const ctrl = new AbortController();
+    state.stream = ctrl;
+    const live = $('c-live');
+    const run = async () => {
+      while (!ctrl.signal.aborted) {
+        try {
+          const res = await fetch(`/api/v1/campaigns/${encodeURIComponent(ref)}/progress/stream`, {
+            headers: { authorization: `Bearer ${state.key}`, accept: 'text/event-stream' }, signal: ctrl.signal,
+          });
+          if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => undefined));
+          live.textContent = 'live';
+          live.className = 'ok';
+          await readSse(res.body, (event, data) => {
+            if (event === 'progress' && state.campaign && data.campaign.key === state.campaign.key) {
+              render(data);
+              appendPoint(data);
+            }
+          });
+        } catch (err) {
+          if (ctrl.signal.aborted) return;
+          live.textContent = `reconnecting (${err.message})`;
+          live.className = 'warn';
+        }
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    };
+    run();
+  }
+
+  async function readSse(body, onEvent) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += decoder.decode(value, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const chunk = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let event = 'message';
+        const data = [];
+        for (const line of chunk.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (data.length) onEvent(event, JSON.parse(data.join('\n')));
+      }
+    }
+  }
+
+  // ---------- charts
+  function chart(target, label, stroke) {
+    const width = Math.max(240, target.clientWidth || 320);
+    return new uPlot({
+      width, height: 170,
+      scales: { x: { time: true } },
+      legend: { show: false },
+      series: [{}, { label, stroke, width: 2, fill: `${stroke}22` }],
+      axes: [{ stroke: '#667085' }, { stroke: '#667085', size: 60 }],
+    }, [[], []], target);
+  }
+
+  async function loadHistory(p) {
+    const since = new Date(Date.now() - 6 * 3600 * 1000).toISOString();
+    let points = [];
+    try {
+      points = (await api('GET', `/api/v1/campaigns/${encodeURIComponent(p.campaign.key)}/progress/history?since=${since}`)).body.points;
+    } catch { /* charts start empty; the stream fills them */ }
+    state.series = { t: [], enabled: [], failed: [], tput: [] };
+    for (const x of points) pushPoint(Date.parse(x.at) / 1000, x.counts.enabled, x.counts.failed, x.throughputPerSecond);
+    pushPoint(Date.parse(p.at) / 1000, p.counts.enabled, p.counts.failed, p.throughput.perSecond1m || 0);
+    if (!state.charts) {
+      state.charts = {
+        enabled: chart($('chart-enabled'), 'enabled', '#1d8a4e'),
+        failed: chart($('chart-failed'), 'failed', '#c8322b'),
+        tput: chart($('chart-tput'), 'users/s', '#2f6fed'),
+      };
+    }
+    redrawCharts();
+  }
+
+  function pushPoint(t, enabled, failed, tput) {
+    const s = state.series;
+    if (s.t.length && t <= s.t[s.t.length - 1]) return;
+    s.t.push(t); s.enabled.push(enabled); s.failed.push(failed); s.tput.push(tput);
+    if (s.t.length > MAX_POINTS) for (const k of Object.keys(s)) s[k].shift();
+  }
+
+  function appendPoint(p) {
+    if (!state.series) return;
+    pushPoint(Date.parse(p.at) / 1000, p.counts.enabled, p.counts.failed, p.throughput.perSecond1m || 0);
+    redrawCharts();
+  }
+
+  function redrawCharts() {
+    const s = state.series;
+    state.charts.enabled.setData([s.t, s.enabled]);
+    state.charts.failed.setData([s.t, s.failed]);
+    state.charts.tput.setData([s.t, s.tput]);
+  }
+
+  // ---------- audit trail
+  async function loadAudit() {
+    const items = (await api('GET', `/api/v1/audit?entityType=campaign&entityId=${encodeURIComponent(state.campaign.id)}&limit=50`)).body.items;
+    $('audit').replaceChildren(
+      ...items.map((e) => el('li', {},
+        el('strong', { text: e.action }), ` by ${e.actor.name} (${e.actor.role}) `, el('span', { class: 'muted', text: new Date(e.at).toLocaleString() }),
+        ...(e.reason ? [el('div', { class: 'muted', text: `“${e.reason}”` })] : []))),
+    );
+    if (items.length === 0) $('audit').replaceChildren(el('li', { class: 'muted', text: 'No audit events yet.' }));
+  }
+
+  // ---------- controls
+  async function act(action, body) {
+    const out = $('control-result');
+    out.className = 'result';
+    out.textContent = `${action}…`;
+    try {
+      const ref = encodeURIComponent(state.campaign.id);
+      const current = await api('GET', `/api/v1/campaigns/${ref}`);
+      const etag = current.headers.get('etag') || `"${current.body.version}"`;
+      const res = await api('POST', `/api/v1/campaigns/${ref}/${action}`, { body: body || {}, headers: { 'if-match': etag } });
+      out.textContent = `${action}: done — campaign is ${res.body.status || 'updated'}`;
+      const p = (await api('GET', `/api/v1/campaigns/${ref}/progress`)).body;
+      render(p);
+      await Promise.all([loadAudit(), loadCampaigns()]);
+      return true;
+    } catch (err) {
+      out.className = 'result error';
+      out.textContent = err.status === 404 && err.code === 'http.not_found'
+        ? `${action} is not available on this server yet.`
+        : `${action} failed: ${err.message}`;
+      return false;
+    }
+  }
+
+  function openHaltDialog() {
+    $('halt-key-hint').textContent = state.campaign.key;
+    $('halt-key').value = '';
+    $('halt-reason').value = '';
+    $('halt-error').textContent = '';
+    $('halt-confirm').disabled = true;
+    $('halt-dialog').showModal();
+  }
+
+  function haltReady() {
+    $('halt-confirm').disabled = !($('halt-key').value.trim() === state.campaign.key && $('halt-reason').value.trim().length >= 3);
+  }
+
+  // ---------- user lookup
+  async function explainUser(userId) {
+    const out = $('lookup-result');
+    if (!/^[1-9][0-9]{0,18}$/.test(userId)) {
+      out.replaceChildren(el('p', { class: 'error', text: 'A user id is a positive integer.' }));
+      return;
+    }
+    try {
+      const u = (await api('GET', `/api/v1/campaigns/${encodeURIComponent(state.campaign.id)}/users/${userId}`)).body;
+      const facts = ['state', 'bucket', 'admittedByCurrentStep', 'reason', 'attempts', 'lastError', 'enrolledBy', 'flagVersion', 'admittedAt', 'enabledAt', 'recoveryState', 'recoveryMethod']
+        .filter((k) => k in u)
+        .map((k) => [k, u[k]]);
+      const nested = Object.entries(u).filter(([, v]) => v && typeof v === 'object');
+      out.replaceChildren(
+        el('p', { class: 'why', 'data-testid': 'lookup-why', text: u.why || '' }),
+        el('dl', {}, ...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v === null || v === undefined ? '—' : String(v) })])),
+        ...nested.map(([k, v]) => el('details', {}, el('summary', { text: k }), el('pre', { text: JSON.stringify(v, null, 2) }))),
+      );
+    } catch (err) {
+      const text = err.status === 404 && err.code === 'http.not_found'
+        ? 'The user lookup is not available on this server yet (it comes with the ramp feature).'
+        : err.status === 404 ? `User ${userId} is not part of this campaign (${err.message}).` : `Lookup failed: ${err.message}`;
+      out.replaceChildren(el('p', { class: 'error', text }));
+    }
+  }
+
+  // ---------- wiring
+  document.addEventListener('DOMContentLoaded', () => {
+    $('signin-form').addEventListener('submit', (e) => { e.preventDefault(); $('signin-error').textContent = ''; signIn($('apikey').value.trim()); });
+    $('signout').addEventListener('click', signOut);
+    window.addEventListener('hashchange', () => { route(); });
+    for (const b of document.querySelectorAll('#controls button[data-action]')) {
+      b.addEventListener('click', () => (b.dataset.action === 'halt' ? openHaltDialog() : act(b.dataset.action)));
+    }
+    $('halt-key').addEventListener('input', haltReady);
+    $('halt-reason').addEventListener('input', haltReady);
+    $('halt-cancel').addEventListener('click', () => $('halt-dialog').close());
+    $('halt-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if ($('halt-confirm').disabled) return;
+      $('halt-confirm').disabled = true;
+      const ok = await act('halt', { reason: $('halt-reason').value.trim() });
+      if (ok) $('halt-dialog').close();
+      else { $('halt-error').textContent = $('control-result').textContent; haltReady(); }
+    });
+    $('lookup-form').addEventListener('submit', (e) => { e.preventDefault(); explainUser($('lookup-user').value.trim()); });
+    const saved = sessionStorage.getItem(KEY_STORE);
+    if (saved) signIn(saved);
+  });
+})();

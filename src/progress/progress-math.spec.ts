@@ -1,0 +1,89 @@
+import { computeProgress, rampStepsOf, throughputOver } from './progress-math';
+import type { CampaignRow, ProgressInputs, StateCounts } from './progress.types';
+import { retentionCutoffs } from './sampler.service';
+
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+const at = (offsetMs: number) => new Date(T0 + offsetMs);
+const states = (s: Partial<StateCounts>): StateCounts => ({ legacy: 0, ineligible: 0, eligible: 0, enrolling: 0, enabled: 0, failed: 0, held: 0, ...s });
+
+function campaign(c: Partial<CampaignRow> = {}): CampaignRow {
+  return {
+    id: 1n, key: 'c', name: 'C', status: 'running', version: 1, flagId: 1n, pacing: { maxUsersPerSecond: 100 }, rampPlan: [], guardrails: [],
+    guardrailState: {}, currentStep: -1, stepEnteredAt: null, approvedStep: -1, admittedPpm: 0, plannedPpm: 0, paceUsersPerSecond: 0,
+    populationSize: 0n, startedAt: null, completedAt: null, haltedAt: null, haltReason: null, haltToLastCommitMs: null, lastEnabledAt: null,
+    updatedAt: at(0), ...c,
+  };
+}
+
+function inputs(i: Partial<ProgressInputs> = {}): ProgressInputs {
+  return {
+    campaign: campaign(),
+    counters: { states: states({}), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } },
+    backlog: { queued: 0, running: 0, oldestQueuedAt: null },
+    recentBatches: { claimed: 0, enabled: 0, failed: 0, backendErrors: 0 },
+    admitted: { users: 0, capable: 0 },
+    recentSamples: [],
+    ...i,
+  };
+}
+
+describe('throughputOver', () => {
+  const now = { at: at(0), enabled: 1000 };
+  it('uses the newest sample at least a window old', () => {
+    const samples = [{ at: at(-300_000), states: states({ enabled: 0 }) }, { at: at(-100_000), states: states({ enabled: 500 }) }, { at: at(-30_000), states: states({ enabled: 900 }) }];
+    expect(throughputOver(samples, now, 60_000)).toBe(5);
+    expect(throughputOver(samples, now, 300_000)).toBeCloseTo(1000 / 300);
+  });
+  it('falls back to the oldest sample when history is shorter than the window, but not below 10 s', () => {
+    expect(throughputOver([{ at: at(-20_000), states: states({ enabled: 800 }) }], now, 60_000)).toBe(10);
+    expect(throughputOver([{ at: at(-5_000), states: states({ enabled: 800 }) }], now, 60_000)).toBeNull();
+    expect(throughputOver([], now, 60_000)).toBeNull();
+  });
+  it('never reports a negative rate', () => {
+    expect(throughputOver([{ at: at(-60_000), states: states({ enabled: 2000 }) }], now, 60_000)).toBe(0);
+  });
+});
+
+describe('computeProgress', () => {
+  it('computes share, ETA and failure ratios from the counters', () => {
+    const p = computeProgress(
+      inputs({
+        counters: { states: states({ legacy: 100, eligible: 300, enabled: 500, failed: 100 }), recovery: { prompted: 100, pin: 50, recoveryCode: 25, cloudBackup: 20, deviceKeychain: 5 } },
+        recentBatches: { claimed: 200, enabled: 150, failed: 50, backendErrors: 2 },
+        recentSamples: [{ campaignId: 1n, at: at(-300_000), resolution: 'raw', states: states({ enabled: 200 }), throughputPerSecond: 0, paceUsersPerSecond: 0, admittedPpm: 0 }],
+      }),
+      at(0),
+    );
+    expect(p.counts.total).toBe(1000);
+    expect(p.enabledShare).toBe(0.5);
+    expect(p.throughput).toEqual({ perSecond1m: 1, perSecond5m: 1 });
+    expect(p.eta).toEqual({ remainingUsers: 500, seconds: 500, at: at(500_000).toISOString() });
+    expect(p.failures).toEqual({ ratio: 100 / 600, recentRatio5m: 0.25, recentBackendErrors5m: 2 });
+    expect(p.recovery.adoption).toBe(0.2);
+  });
+  it('has no ETA without throughput, and an ETA of 0 when nobody is left', () => {
+    expect(computeProgress(inputs({ counters: { states: states({ eligible: 1 }), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } } }), at(0)).eta.seconds).toBeNull();
+    expect(computeProgress(inputs(), at(0)).eta.seconds).toBe(0);
+  });
+  it('shows the hold left on the current step and whether the next one awaits approval', () => {
+    const rampPlan = [{ ppm: 1000, holdMinutes: 10 }, { ppm: 5000, holdMinutes: 10, requiresApproval: true }];
+    const holding = computeProgress(inputs({ campaign: campaign({ rampPlan, currentStep: 0, stepEnteredAt: at(-4 * 60_000) }) }), at(0));
+    expect(holding.ramp).toMatchObject({ currentStep: 0, holdRemainingSeconds: 360, awaitingApproval: false });
+    const waiting = computeProgress(inputs({ campaign: campaign({ rampPlan, currentStep: 0, stepEnteredAt: at(-11 * 60_000) }) }), at(0));
+    expect(waiting.ramp).toMatchObject({ holdRemainingSeconds: 0, awaitingApproval: true });
+    const approved = computeProgress(inputs({ campaign: campaign({ rampPlan, currentStep: 0, approvedStep: 1, stepEnteredAt: at(-11 * 60_000) }) }), at(0));
+    expect(approved.ramp.awaitingApproval).toBe(false);
+  });
+  it('reads a missing or malformed ramp plan as no steps', () => {
+    expect(rampStepsOf(null)).toEqual([]);
+    expect(rampStepsOf([{ ppm: 10 }])).toEqual([{ ppm: 10, holdMinutes: 0, requiresApproval: false, pointOfNoReturn: false }]);
+  });
+});
+
+describe('retentionCutoffs', () => {
+  it('aligns to whole minutes and hours', () => {
+    const c = retentionCutoffs(new Date(Date.UTC(2026, 10, 26, 12, 34, 56, 789)));
+    expect(c.minute.toISOString()).toBe('2026-11-26T11:34:00.000Z');
+    expect(c.hour.toISOString()).toBe('2026-11-25T12:00:00.000Z');
+  });
+});

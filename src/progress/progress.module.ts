@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+import { ProgressStreamHub } from './progress-stream.hub';
+import { ProgressController } from './progress.controller';
+import { ProgressRepository } from './progress.repository';
+import { ProgressService } from './progress.service';
+import { SamplerProcessor, SamplerScheduler } from './sampler.processor';
+import { SamplerService } from './sampler.service';
+import { StatementLog } from './statement-log';
+import { WhoAmIController } from './whoami.controller';
+import { WorkerMetricsServer } from './worker-metrics.server';
+
+/** API side: progress JSON, SSE, /metrics, /api/v1/keys/me and the dashboard page. */
+@Module({
+  controllers: [ProgressController, MetricsController, WhoAmIController, DashboardController],
+  providers: [StatementLog, ProgressRepository, ProgressService, ProgressStreamHub, MetricsService],
+  exports: [ProgressService],
+})
+export class ProgressModule {}
+
+/** Worker side: the sampler (job scheduler + processor) and the worker's /metrics server. */
+@Module({
+  providers: [StatementLog, ProgressRepository, SamplerService, SamplerProcessor, SamplerScheduler, WorkerMetricsServer],
+})
+export class ProgressWorkerModule {}

@@ -1,0 +1,15 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module';
+import type { AppConfig } from './config/config.schema';
+import { CoreModule } from './core/core.module';
+import { ProgressWorkerModule } from './progress/progress.module';
+import { MigrationWorkerModule } from './migration/migration.module';
+import { RampWorkerModule } from './campaigns/ramp.module';
+
+/** The worker process: BullMQ processors only (planner, migrator, ramp, reaper, reconciler). */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: WorkerModule, imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule] };
+  }
+}

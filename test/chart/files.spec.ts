@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { CHART, REPO, readText } from './chart';
+
+/** Every non-template file of the chart parses; Chart.yaml says what Helm needs. */
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+const nonTemplates = filesUnder(CHART).filter((f) => !relative(CHART, f).startsWith('templates'));
+
+describe('chart files', () => {
+  it.each(nonTemplates.filter((f) => /\.ya?ml$/.test(f)).map((f) => relative(CHART, f)))('%s parses as YAML', (file) => {
+    expect(() => parse(readText(CHART, file), { strict: true, uniqueKeys: true })).not.toThrow();
+    expect(parse(readText(CHART, file))).toEqual(expect.any(Object));
+  });
+
+  it('values.schema.json parses as JSON and is a draft-07 object schema', () => {
+    const schema = JSON.parse(readText(CHART, 'values.schema.json')) as Record<string, unknown>;
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(schema.type).toBe('object');
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('Chart.yaml is a v2 application chart whose appVersion is the package version', () => {
+    const chart = parse(readText(CHART, 'Chart.yaml')) as Record<string, unknown>;
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'cutover', type: 'application', appVersion: pkg.version });
+    expect(chart.version).toMatch(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
+    expect(chart.kubeVersion).toEqual(expect.any(String));
+  });
+
+  it('has no file Helm would refuse or package by mistake', () => {
+    const names = nonTemplates.map((f) => relative(CHART, f)).sort();
+    expect(names).toEqual(['.helmignore', 'Chart.yaml', 'README.md', 'ci/minimal-values.yaml', 'ci/production-values.yaml', 'values.schema.json', 'values.yaml']);
+  });
+});

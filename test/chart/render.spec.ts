@@ -1,0 +1,187 @@
+import { parse } from 'yaml';
+import { envSchema } from '../../src/config/config.schema';
+import { CHART, ciValueFiles, loadValues, mergeValues, type Values } from './chart';
+import { TemplateError, renderChart } from './gotemplate/render';
+
+/**
+ * Renders the chart with a Go-template engine written for these checks (test/chart/gotemplate),
+ * the way `helm template` would, and checks that the objects fit together: names, selectors,
+ * ports, Secret and ConfigMap references, hook ordering, the worker's grace period, the KEDA list,
+ * and that the environment a pod gets is one the application accepts.
+ */
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, unknown>; stringData?: Record<string, string> };
+
+const minimal = ciValueFiles().get('minimal-values.yaml')!;
+
+function values(...overrides: Values[]): Values {
+  return overrides.reduce((acc, o) => mergeValues(acc, o), loadValues());
+}
+
+function render(v: Values) {
+  const out = renderChart(CHART, v, { name: 'prod', namespace: 'cutover' });
+  const objects = [...out.manifests.values()].flat().map((doc) => parse(doc, { strict: true, uniqueKeys: true }) as Obj);
+  const find = (kind: string, suffix = '') => objects.find((o) => o.kind === kind && o.metadata.name.endsWith(suffix));
+  return { objects, notes: out.notes, find };
+}
+
+const SCENARIOS: Array<[string, Values]> = [
+  ['ci/minimal-values.yaml', values(minimal)],
+  ['ci/production-values.yaml', values(ciValueFiles().get('production-values.yaml')!)],
+  ['everything optional off', values(minimal, {
+    serviceAccount: { create: false }, migrations: { enabled: false }, worker: { metrics: { port: 0 }, pdb: { enabled: false } },
+    api: { autoscaling: { enabled: false }, pdb: { enabled: false }, preStopSleepSeconds: 0 },
+  })],
+  ['everything optional on, chart-managed Secret', values(minimal, {
+    secrets: { adminKey: 'co_abcd1234_abcdefghijklmnopqrstuvwxyz', directDatabaseUrl: 'postgresql://cutover:x@postgres-direct:5432/cutover' },
+    api: { ingress: { enabled: true, tls: [{ secretName: 't', hosts: ['cutover.example.com'] }] } },
+    worker: { keda: { enabled: true, redis: { address: 'redis:6379' } } }, serviceMonitor: { enabled: true },
+    config: { MIGRATION_BATCH_SIZE: '50000' }, image: { digest: `sha256:${'a'.repeat(64)}` },
+  })],
+];
+
+describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
+  const { objects, notes, find } = render(v);
+  const vals = v as any;
+  const pods = objects.filter((o) => ['Deployment', 'Job'].includes(o.kind));
+  const secretNames = new Set([...objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name), vals.secrets.existingSecret].filter(Boolean));
+
+  it('renders well-formed, uniquely named, labelled objects', () => {
+    expect(objects.length).toBeGreaterThanOrEqual(5);
+    const ids = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const o of objects) {
+      expect(o.apiVersion).toMatch(/^[a-z0-9.]+(\/v\w+)?$|^v1$/);
+      expect(o.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'cutover', 'app.kubernetes.io/instance': 'prod' });
+    }
+  });
+
+  it('gives every pod a restrictive security context, /tmp, resources, and refs that resolve', () => {
+    for (const o of pods) {
+      const pod = o.spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+      for (const c of pod.containers) {
+        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(c.image).toBe(vals.image.digest ? `${vals.image.repository}@${vals.image.digest}` : `${vals.image.repository}:${vals.image.tag || '0.1.0'}`);
+        expect(c.resources.requests).toBeDefined();
+        expect(c.volumeMounts.map((m: any) => m.name).every((n: string) => pod.volumes.some((vol: any) => vol.name === n))).toBe(true);
+        for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) expect(secretNames).toContain(e.valueFrom.secretKeyRef.name);
+        for (const e of c.envFrom ?? []) if (e.configMapRef) expect(find('ConfigMap')?.metadata.name).toBe(e.configMapRef.name);
+        const ports = (c.ports ?? []).map((p: any) => p.name);
+        for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe].filter(Boolean)) expect(ports).toContain(probe.httpGet.port);
+      }
+    }
+  });
+
+  it('selects each Deployment\'s pods with its selector, Services, PDBs and autoscalers', () => {
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      expect(d.spec.template.metadata.labels).toMatchObject(d.spec.selector.matchLabels);
+      expect(d.spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const podLabels = (suffix: string) => find('Deployment', suffix)!.spec.template.metadata.labels;
+    for (const s of objects.filter((o) => o.kind === 'Service')) {
+      const target = s.metadata.name.endsWith('-worker-metrics') ? '-worker' : '-api';
+      expect(podLabels(target)).toMatchObject(s.spec.selector);
+      const container = find('Deployment', target)!.spec.template.spec.containers[0];
+      for (const p of s.spec.ports) expect(container.ports.map((x: any) => x.name)).toContain(p.targetPort);
+    }
+    for (const p of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
+      expect(podLabels(p.metadata.name.endsWith('-worker') ? '-worker' : '-api')).toMatchObject(p.spec.selector.matchLabels);
+    }
+    const hpa = find('HorizontalPodAutoscaler');
+    expect(find('Deployment', '-api')!.spec.replicas).toBe(hpa ? undefined : vals.api.replicas);
+    if (hpa) expect(find('Deployment', hpa.spec.scaleTargetRef.name)).toBeDefined();
+    const ingress = find('Ingress');
+    if (ingress) {
+      const backend = ingress.spec.rules[0].http.paths[0].backend.service;
+      expect(find('Service', backend.name)!.spec.ports[0].port).toBe(backend.port.number);
+    }
+  });
+
+  it('gives the worker a grace period that covers the longest batch, and the app the same figure', () => {
+    const worker = find('Deployment', '-worker')!;
+    const { longestBatchSeconds, extraSeconds } = vals.worker.shutdown;
+    expect(worker.spec.template.spec.terminationGracePeriodSeconds).toBe(longestBatchSeconds + extraSeconds);
+    expect(find('ConfigMap')!.data!.WORKER_SHUTDOWN_GRACE_MS).toBe(String(longestBatchSeconds * 1000));
+    expect(Number(find('ConfigMap')!.data!.MIGRATION_LEASE_MS)).toBeGreaterThan(longestBatchSeconds * 1000);
+  });
+
+  it('hands each role an environment that src/config accepts (ConfigMap + role env + Secret)', () => {
+    const data = find('ConfigMap')!.data!;
+    expect(Object.values(data).every((x) => typeof x === 'string')).toBe(true);
+    for (const role of ['-api', '-worker']) {
+      const c = find('Deployment', role)!.spec.template.spec.containers[0];
+      const env: Record<string, string> = { ...(data as Record<string, string>), DATABASE_URL: 'postgresql://u:p@h:5432/d', REDIS_URL: 'redis://h:6379' };
+      for (const e of c.env) if (typeof e.value === 'string') env[e.name] = e.value;
+      const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, x]) => x !== '')));
+      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+      expect(c.ports?.[0]?.containerPort ?? null).toBe(role === '-api' ? Number(data.HTTP_PORT) : Number(data.WORKER_METRICS_PORT) || null);
+    }
+  });
+
+  it('runs migrations as a pre-install,pre-upgrade hook Job whose database URL exists before it', () => {
+    const job = find('Job');
+    if (!vals.migrations.enabled) return expect(job).toBeUndefined();
+    expect(job!.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    const ref = job!.spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef;
+    if (vals.secrets.existingSecret) {
+      expect(ref).toEqual({ name: vals.secrets.existingSecret, key: vals.secrets.keys.directDatabaseUrl || vals.secrets.keys.databaseUrl });
+    } else {
+      const hookSecret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name)!;
+      expect(hookSecret.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      expect(Number(hookSecret.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(Number(job!.metadata.annotations!['helm.sh/hook-weight']));
+      expect(hookSecret.stringData![ref.key]).toBe(vals.secrets.directDatabaseUrl || vals.secrets.databaseUrl);
+    }
+    expect(job!.spec.template.spec.serviceAccountName ?? '').toBe(vals.migrations.serviceAccountName);
+  });
+
+  it('scales workers with KEDA on the migration queue\'s wait list only when asked', () => {
+    const so = find('ScaledObject');
+    const worker = find('Deployment', '-worker')!;
+    if (!vals.worker.keda.enabled) {
+      expect(so).toBeUndefined();
+      return expect(worker.spec.replicas).toBe(vals.worker.replicas);
+    }
+    expect(worker.spec.replicas).toBeUndefined();
+    expect(so!.spec.scaleTargetRef.name).toBe(worker.metadata.name);
+    const trigger = so!.spec.triggers[0];
+    expect(trigger.type).toBe('redis');
+    expect(trigger.metadata).toMatchObject({ address: vals.worker.keda.redis.address, listName: `${vals.config.REDIS_PREFIX}:bull:migration:wait`, listLength: String(vals.worker.keda.listLength) });
+    expect(so!.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    if (trigger.authenticationRef) expect(find('TriggerAuthentication', trigger.authenticationRef.name)).toBeDefined();
+  });
+
+  it('points each ServiceMonitor at a Service port that exists', () => {
+    for (const sm of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+      const svc = objects.find((o) => o.kind === 'Service' && Object.entries(sm.spec.selector.matchLabels).every(([k, x]) => o.metadata.labels?.[k] === x));
+      expect(svc).toBeDefined();
+      expect(svc!.spec.ports.map((p: any) => p.name)).toContain(sm.spec.endpoints[0].port);
+    }
+    expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(vals.serviceMonitor.enabled);
+  });
+
+  it('renders NOTES.txt with the way to the API and the simulated-backend warning when it applies', () => {
+    expect(notes).toContain('Cutover 0.1.0');
+    expect(notes.includes('WARNING: BACKEND_KIND is "simulated"')).toBe(vals.config.BACKEND_KIND === 'simulated');
+  });
+});
+
+describe('the chart refuses values that would break the product', () => {
+  it.each([
+    ['no database URL and no existing Secret', values(), 'secrets.databaseUrl is required'],
+    ['a lease shorter than the longest batch', values(minimal, { worker: { shutdown: { longestBatchSeconds: 120 } } }), 'MIGRATION_LEASE_MS (60000) must exceed'],
+    ['the real backend without its URL', values(minimal, { config: { BACKEND_KIND: 'http' } }), 'BACKEND_HTTP_URL is required'],
+    ['KEDA without a Redis address', values(minimal, { worker: { keda: { enabled: true } } }), 'worker.keda.redis.address'],
+    ['an API grace period shorter than its preStop sleep', values(minimal, { api: { preStopSleepSeconds: 30 } }), 'must exceed api.preStopSleepSeconds'],
+  ])('%s', (_what, v, message) => {
+    expect(() => render(v)).toThrow(TemplateError);
+    expect(() => render(v)).toThrow(message);
+  });
+
+  it('prints a float64 of a million or more the way Helm does, which is why config values are strings', () => {
+    const v = values(minimal, { api: { env: {} } }) as any;
+    v.config.MIGRATION_BATCH_SIZE = 1_000_000;
+    expect(render(v).find('ConfigMap')!.data!.MIGRATION_BATCH_SIZE).toBe('1e+06');
+  });
+});
