@@ -86,7 +86,9 @@ describe('fault: SIGTERM on a worker', () => {
 
     proxy.mode = 'pass';
     const finisher = await stack.startWorker({}, 'worker-finisher');
-    await waitSettled(db, id, USERS, 90_000, stack);
+    // a job fetched by the hasty worker but never claimed waits for BullMQ's stall check (lock 30 s,
+    // then up to two 30 s check intervals) before another worker takes it: up to ~90 s
+    await waitSettled(db, id, USERS, 180_000, stack);
     const result = await checkIntegrity(db, stack.redisUrl, stack.prefix, id, USERS);
 
     // a clean shutdown: Nest runs its hooks, then re-raises SIGTERM on itself
