@@ -17,7 +17,8 @@ describe('BatchesRepository.claim of a range batch (real PostgreSQL)', () => {
   let campaignId: bigint;
   const sql = <T = Record<string, unknown>>(text: string, ...params: unknown[]) => prisma.client.$queryRawUnsafe<T[]>(text, ...params);
 
-  // users 1..12, bucket = id * 10: 1-8 capable, 9-10 not capable, 11 held, 12 enabled.
+  // users 1..12, bucket = id * 10: 1-8 capable, 9-10 not capable, 11 held, 12 enabled (the
+  // rows carry the copy of the capability that materialisation writes).
   // users 1-10 are legacy, except user 3 (eligible: a retry) and user 4 (failed).
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -31,8 +32,8 @@ describe('BatchesRepository.claim of a range batch (real PostgreSQL)', () => {
     await sql(`INSERT INTO progress_counters (campaign_id, shard) SELECT $1, s FROM generate_series(0, 15) s`, campaignId);
     await sql(`INSERT INTO users (id, country, platform, app_version, e2ee_capable) SELECT g, 'DE', 'ios', '1.0.0', g <= 8 OR g >= 11 FROM generate_series(1, 12) g`);
     await sql(
-      `INSERT INTO user_migrations (campaign_id, user_id, bucket, state, attempts)
-       SELECT $1, g, g * 10, (CASE g WHEN 3 THEN 'eligible' WHEN 4 THEN 'failed' WHEN 11 THEN 'held' WHEN 12 THEN 'enabled' ELSE 'legacy' END)::migration_state,
+      `INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable, state, attempts)
+       SELECT $1, g, g * 10, g <= 8 OR g >= 11, (CASE g WHEN 3 THEN 'eligible' WHEN 4 THEN 'failed' WHEN 11 THEN 'held' WHEN 12 THEN 'enabled' ELSE 'legacy' END)::migration_state,
               CASE g WHEN 3 THEN 1 ELSE 0 END
        FROM generate_series(1, 12) g`,
       campaignId,

@@ -79,6 +79,12 @@ export class EnrolmentRepository {
    * any more become ineligible. Campaigns that take users only.
    */
   async reassess(userIds: readonly bigint[], db: Db): Promise<Array<{ campaignId: bigint; userId: bigint; state: string }>> {
+    // the rows' copy of the capability first (PATCH and import keep it in step; this also
+    // mends a row that materialisation inserted from a read taken before a concurrent change)
+    await db.$executeRaw`
+      UPDATE user_migrations um SET e2ee_capable = u.e2ee_capable
+      FROM users u, campaigns c
+      WHERE um.campaign_id = c.id AND um.user_id = ANY(${userIds}::bigint[]) AND u.id = um.user_id AND um.e2ee_capable <> u.e2ee_capable`;
     const rows = await db.$queryRaw<Array<{ campaignId: bigint; userId: bigint; state: string }>>`
       UPDATE user_migrations um SET
         state = (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END)::migration_state,

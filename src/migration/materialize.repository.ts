@@ -35,8 +35,8 @@ export class MaterializeRepository {
     const inserted = await db.$queryRaw<Array<{ bin: number; total: bigint; capable: bigint }>>`
       WITH src AS (SELECT * FROM unnest(${chunk.ids}::bigint[], ${chunk.buckets}::int[], ${chunk.capable}::bool[]) AS s(user_id, bucket, capable)),
       ins AS (
-        INSERT INTO user_migrations (campaign_id, user_id, bucket)
-        SELECT ${campaignId}, user_id, bucket FROM src
+        INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable)
+        SELECT ${campaignId}, user_id, bucket, capable FROM src
         ON CONFLICT (campaign_id, user_id) DO NOTHING
         RETURNING user_id, bucket)
       SELECT (ins.bucket / 1000)::int AS bin, count(*) AS total, count(*) FILTER (WHERE src.capable) AS capable
@@ -67,8 +67,8 @@ export class MaterializeRepository {
   async insertOne(campaignId: bigint, filter: PopulationFilter, userId: bigint, bucket: number, db: Db): Promise<boolean> {
     const rows = await db.$queryRaw<Array<{ capable: boolean }>>`
       WITH ins AS (
-        INSERT INTO user_migrations (campaign_id, user_id, bucket)
-        SELECT ${campaignId}, u.id, ${bucket} FROM users u WHERE u.id = ${userId} AND ${populationWhere(filter)}
+        INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable)
+        SELECT ${campaignId}, u.id, ${bucket}, u.e2ee_capable FROM users u WHERE u.id = ${userId} AND ${populationWhere(filter)}
         ON CONFLICT (campaign_id, user_id) DO NOTHING RETURNING user_id)
       SELECT u.e2ee_capable AS capable FROM ins JOIN users u ON u.id = ins.user_id`;
     if (rows.length === 0) return false;

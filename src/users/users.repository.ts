@@ -71,18 +71,29 @@ export class UsersRepository {
     return row ? toRecord(row) : null;
   }
 
-  /** Writes the given attributes and moves `updated_at` (callers skip a patch that changes nothing). */
+  /**
+   * Writes the given attributes and moves `updated_at` (callers skip a patch that changes
+   * nothing). A changed capability is copied, in the same statement, to the user's migration
+   * rows (`user_migrations.e2ee_capable`, read by the range claim): one primary-key probe per
+   * campaign.
+   */
   async update(id: bigint, patch: Partial<UserAttributes>, db: Db): Promise<UserRecord | null> {
     const [row] = await db.$queryRaw<UserRow[]>`
-      UPDATE users SET
-        country = coalesce(${patch.country ?? null}::char(2), country),
-        platform = coalesce(${patch.platform ?? null}::text, platform),
-        app_version = coalesce(${patch.appVersion ?? null}::text, app_version),
-        e2ee_capable = coalesce(${patch.e2eeCapable ?? null}::boolean, e2ee_capable),
-        attributes = coalesce(${patch.attributes === undefined ? null : JSON.stringify(patch.attributes)}::jsonb, attributes),
-        updated_at = now()
-      WHERE id = ${id}
-      RETURNING ${COLUMNS}`;
+      WITH u AS (
+        UPDATE users SET
+          country = coalesce(${patch.country ?? null}::char(2), country),
+          platform = coalesce(${patch.platform ?? null}::text, platform),
+          app_version = coalesce(${patch.appVersion ?? null}::text, app_version),
+          e2ee_capable = coalesce(${patch.e2eeCapable ?? null}::boolean, e2ee_capable),
+          attributes = coalesce(${patch.attributes === undefined ? null : JSON.stringify(patch.attributes)}::jsonb, attributes),
+          updated_at = now()
+        WHERE id = ${id}
+        RETURNING ${COLUMNS}),
+      copies AS (
+        UPDATE user_migrations um SET e2ee_capable = u."e2eeCapable"
+        FROM u, campaigns c
+        WHERE um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable <> u."e2eeCapable")
+      SELECT * FROM u`;
     return row ? toRecord(row) : null;
   }
 
@@ -125,7 +136,13 @@ export class UsersRepository {
         FROM src s
         WHERE u.id = s.id AND (u.country, u.platform, u.app_version, u.e2ee_capable, u.attributes)
           IS DISTINCT FROM (s.country, s.platform, s.app_version, s.e2ee_capable, s.attributes)
-        RETURNING 1
+        RETURNING u.id, u.e2ee_capable
+      ), copies AS (
+        -- a changed capability reaches the users' migration rows (read by the range claim);
+        -- only updated users are probed, one primary-key lookup per campaign
+        UPDATE user_migrations um SET e2ee_capable = d.e2ee_capable
+        FROM upd d, campaigns c
+        WHERE um.campaign_id = c.id AND um.user_id = d.id AND um.e2ee_capable <> d.e2ee_capable
       ), ins AS (
         INSERT INTO users (id, country, platform, app_version, e2ee_capable, attributes)
         SELECT id, country, platform, app_version, e2ee_capable, attributes FROM src s
