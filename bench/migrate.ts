@@ -14,9 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { generateApiKey } from '../src/core/auth/api-key-format';
+import { deleteRedisPrefix } from '../src/core/redis/delete-prefix';
 
 const ROOT = process.cwd();
 const BASE_DB = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -227,24 +227,9 @@ async function main(): Promise<void> {
     if (process.argv.includes('--keep')) process.stderr.write(`kept database ${name} and Redis keys ${prefix}:*\n`);
     else {
       await sql(dbUrl('postgres'), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropRedisKeys(prefix);
+      // the run's keys (ratchet sets, simulated-backend effects, BullMQ): 10M users leave ~15M
+      await deleteRedisPrefix(REDIS, prefix);
     }
-  }
-}
-
-/** The run's Redis keys (ratchet sets, simulated-backend effects, BullMQ): 10M users leave ~15M keys. */
-async function dropRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 10_000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 

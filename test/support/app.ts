@@ -7,6 +7,7 @@ import { ApiModule } from '../../src/api.module';
 import { parseConfig } from '../../src/config/config';
 import type { AppConfig } from '../../src/config/config.schema';
 import { generateApiKey } from '../../src/core/auth/api-key-format';
+import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
 import { ApiKeysService } from '../../src/core/auth/api-keys.service';
 import { SYSTEM_ACTOR, type Role } from '../../src/core/auth/auth.types';
 import { createApiApp } from '../../src/core/http/create-api-app';
@@ -50,6 +51,7 @@ export interface TestEnvironment {
 /** A fresh database cloned from the template plus a Redis prefix of its own. */
 export async function createTestEnvironment(env: Record<string, string> = {}): Promise<TestEnvironment> {
   const db = await createTestDatabase();
+  const prefix = testRedisPrefix();
   const adminKey = generateApiKey().key;
   const config = parseConfig({
     NODE_ENV: 'test',
@@ -57,13 +59,19 @@ export async function createTestEnvironment(env: Record<string, string> = {}): P
     DATABASE_URL: db.url,
     DATABASE_POOL_SIZE: '5',
     REDIS_URL: redisUrl(),
-    REDIS_PREFIX: testRedisPrefix(),
+    REDIS_PREFIX: prefix,
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
     AUTH_ADMIN_KEY: adminKey,
     ...env,
   });
-  return { config, adminKey, dropDatabase: db.drop };
+  // the environment's data goes with it: the database and its Redis keys (ratchet sets alone
+  // are ~95k keys for a 100k-user test; CI runs on a Redis that outlives them)
+  const dropDatabase = async (): Promise<void> => {
+    await db.drop();
+    await deleteRedisPrefix(config.redis.url, prefix).catch(() => undefined);
+  };
+  return { config, adminKey, dropDatabase };
 }
 
 export class TestApi {

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { generateApiKey } from '../../src/core/auth/api-key-format';
+import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
 import { createTestDatabase, redisUrl, testRedisPrefix } from './test-env';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -405,23 +406,8 @@ export class FaultStack {
   async close(): Promise<void> {
     for (const p of this.procs) p.kill('SIGKILL');
     await Promise.all(this.procs.map((p) => p.exited));
-    await deletePrefix(this.redisUrl, this.prefix).catch(() => undefined);
+    await deleteRedisPrefix(this.redisUrl, this.prefix).catch(() => undefined);
     await this.dropDb().catch(() => undefined);
-  }
-}
-
-async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 
