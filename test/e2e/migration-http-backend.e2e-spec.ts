@@ -8,6 +8,7 @@ import { BackendUnavailableError } from '../../src/migration/backend/backend.por
 import { HttpBackend } from '../../src/migration/backend/http-backend';
 import { SimulatedBackend } from '../../src/migration/backend/simulated-backend';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
+import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
 import { testRedisPrefix } from '../support/test-env';
 import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
 
@@ -34,6 +35,8 @@ describe('HTTP backend client against the standalone simulated backend server', 
   afterAll(async () => {
     for (const p of sims) p.kill('SIGTERM');
     await redis.quit();
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    await Promise.all([prefix, `${prefix}run`].map((p) => deleteRedisPrefix(url, p)));
   });
 
   it('sends one batch with a key per user, gets one result each, and a replay has no second effect', async () => {
