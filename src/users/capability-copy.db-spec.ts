@@ -73,6 +73,8 @@ describe('the migration rows’ copy of the capability (real PostgreSQL)', () =>
       await staging.close();
       const counts = await prisma.transaction((tx) => users.upsertFromStaging(staging.name, tx));
       expect(counts).toMatchObject({ inserted: 1, updated: 2 });
+      // the users to reassess: those whose rows' copy changed (1 in both campaigns, 3 in one)
+      expect(counts.reassess.sort()).toEqual([1n, 3n]);
     } finally {
       await staging.close();
       await users.dropStaging(staging.name);

@@ -6,11 +6,16 @@ import type { Actor } from '../core/auth/auth.types';
 import { Clock } from '../core/clock/clock';
 import { PrismaService } from '../core/database/prisma.service';
 import { BadRequestError } from '../core/errors/domain-error';
+import { JobsService } from '../core/queue/jobs.service';
+import { QUEUES } from '../core/queue/queue.constants';
 import { CsvDecoder, decodeNdjson, ImportHeaderError, toCopyLine, type Decoded } from './import-rows';
 import { LineSplitter, type LineEvent } from './line-splitter';
 import type { StagingTable } from './users-staging';
 import { UsersRepository } from './users.repository';
-import type { ImportFormat, ImportSummary, RejectedLine } from './users.types';
+import { USERS_REASSESS_JOB, type ImportFormat, type ImportSummary, type RejectedLine } from './users.types';
+
+/** the `users-reassess` job's limit (usersReassessJobSchema) */
+const REASSESS_JOB_USERS = 10_000;
 
 interface StageStats {
   bytes: number;
@@ -33,6 +38,7 @@ export class UsersImportService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jobs: JobsService,
   ) {}
 
   limits() {
@@ -53,10 +59,11 @@ export class UsersImportService {
       const stagedMs = this.clock.nowMs();
       const counts = await this.prisma.transaction(async (tx) => {
         const c = await this.repo.upsertFromStaging(staging.name, tx);
-        const after = { format, bytes: stats.bytes, read: stats.read, valid: staged, rejected: stats.rejected, ...c };
+        const after = { format, bytes: stats.bytes, read: stats.read, valid: staged, rejected: stats.rejected, inserted: c.inserted, updated: c.updated, distinct: c.distinct, reassessed: c.reassess.length };
         await this.audit.record({ actor, action: 'users.imported', entityType: 'users', entityId: staging.importId, after }, tx);
         return c;
       }, this.repo.upsertTimeoutMs());
+      await this.enqueueReassess(staging.importId, counts.reassess);
       return {
         importId: staging.importId,
         format,
@@ -65,6 +72,7 @@ export class UsersImportService {
         inserted: counts.inserted,
         updated: counts.updated,
         unchanged: counts.distinct - counts.inserted - counts.updated,
+        reassessed: counts.reassess.length,
         durationMs: this.clock.nowMs() - startedMs,
         phasesMs: { receive: stagedMs - startedMs, upsert: this.clock.nowMs() - stagedMs },
       };
@@ -72,6 +80,24 @@ export class UsersImportService {
       await staging.close();
       await this.repo.dropStaging(staging.name);
     }
+  }
+
+  /**
+   * Users whose capability the import changed while they are in a campaign get the same
+   * `users-reassess` job as after a PATCH (an ineligible user who became capable is admitted
+   * again; an eligible one who lost it becomes ineligible), in jobs of at most 10,000 users
+   * whose ids derive from the import's, so that a repeated enqueue adds nothing.
+   */
+  private async enqueueReassess(importId: string, userIds: readonly bigint[]): Promise<void> {
+    const jobs = [];
+    for (let i = 0; i < userIds.length; i += REASSESS_JOB_USERS) {
+      jobs.push({
+        name: USERS_REASSESS_JOB,
+        data: { userIds: userIds.slice(i, i + REASSESS_JOB_USERS).map(String) },
+        jobId: `${USERS_REASSESS_JOB}-import-${importId}-${i / REASSESS_JOB_USERS}`,
+      });
+    }
+    if (jobs.length > 0) await this.jobs.addBulk(QUEUES.control, jobs);
   }
 
   private async stage(format: ImportFormat, body: AsyncIterable<Buffer>, staging: StagingTable): Promise<StageStats> {

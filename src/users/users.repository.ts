@@ -28,6 +28,11 @@ export interface UpsertCounts {
   distinct: number;
 }
 
+export interface UpsertResult extends UpsertCounts {
+  /** users whose capability changed while they are in a campaign: they need a reassessment */
+  reassess: bigint[];
+}
+
 export interface SeededRange {
   added: number;
   fromId: bigint | null;
@@ -121,13 +126,13 @@ export class UsersRepository {
    * (docs/benchmarks.md). The plain INSERT is safe because the bulk writers of `users`
    * (import, seed) queue on one advisory lock, and the primary key still refuses a duplicate.
    */
-  async upsertFromStaging(name: string, tx: Db): Promise<UpsertCounts> {
+  async upsertFromStaging(name: string, tx: Db): Promise<UpsertResult> {
     const t = stagingName(name);
     await this.lockBulkWrites(tx);
     // the sort of DISTINCT ON and the materialised CTE in memory rather than in temp files
     await tx.$executeRawUnsafe(`SET LOCAL work_mem = '256MB'`);
     await tx.$executeRawUnsafe(`ANALYZE ${t}`);
-    const [r] = await tx.$queryRawUnsafe<UpsertCounts[]>(`
+    const [r] = await tx.$queryRawUnsafe<Array<UpsertCounts & { reassess: string | null }>>(`
       WITH src AS MATERIALIZED (
         SELECT DISTINCT ON (id) id, country, platform, app_version, e2ee_capable, attributes FROM ${t} ORDER BY id, line DESC
       ), upd AS (
@@ -143,6 +148,7 @@ export class UsersRepository {
         UPDATE user_migrations um SET e2ee_capable = d.e2ee_capable
         FROM upd d, campaigns c
         WHERE um.campaign_id = c.id AND um.user_id = d.id AND um.e2ee_capable <> d.e2ee_capable
+        RETURNING um.user_id
       ), ins AS (
         INSERT INTO users (id, country, platform, app_version, e2ee_capable, attributes)
         SELECT id, country, platform, app_version, e2ee_capable, attributes FROM src s
@@ -150,8 +156,8 @@ export class UsersRepository {
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS updated,
-             (SELECT count(*) FROM src)::int AS distinct`);
-    return r;
+             (SELECT count(*) FROM src)::int AS distinct, (SELECT string_agg(DISTINCT user_id::text, ',') FROM copies) AS reassess`);
+    return { inserted: r.inserted, updated: r.updated, distinct: r.distinct, reassess: r.reassess ? r.reassess.split(',').map(BigInt) : [] };
   }
 
   /** Imports and seeds insert users; they take turns (per transaction). */

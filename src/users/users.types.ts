@@ -52,6 +52,8 @@ export interface ImportSummary {
   updated: number;
   /** valid rows identical to what was stored already */
   unchanged: number;
+  /** users whose capability changed while in a campaign: queued for `users-reassess` */
+  reassessed: number;
   /** the first rejected lines, in file order */
   rejectedLines: RejectedLine[];
   durationMs: number;

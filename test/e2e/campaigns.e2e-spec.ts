@@ -171,6 +171,34 @@ describe('campaigns: lifecycle, validation, opt-in, recovery, reassessment, retr
     else expect(row[0].last_error).toBeNull();
   });
 
+  it('reassesses users an import made capable, like a PATCH: the opted-in ineligible user moves', async () => {
+    const c = await api.request('GET', '/api/v1/campaigns/ramp');
+    const before = await db.query(`SELECT user_id::int AS id, state::text, e2ee_capable FROM user_migrations WHERE campaign_id = $1 AND user_id IN (99, 132) ORDER BY 1`, [c.body.id]);
+    expect(before.map((r) => [r.id, r.e2ee_capable])).toEqual([
+      [99, false],
+      [132, false],
+    ]);
+    expect(before[0].state).toBe('ineligible'); // opted in above while incapable
+    const rows = [];
+    for (const id of ['99', '132', '5']) {
+      const u = (await api.request('GET', `/api/v1/users/${id}`)).body;
+      rows.push(JSON.stringify({ id, country: u.country, platform: u.platform, appVersion: u.appVersion, e2eeCapable: true, attributes: u.attributes }));
+    }
+    const imported = await api.request('POST', '/api/v1/users/import', { rawBody: rows.join('\n'), headers: { 'content-type': 'application/x-ndjson' } });
+    expect(imported.status).toBe(200);
+    // user 5 was capable already: unchanged, not reassessed
+    expect(imported.body).toMatchObject({ updated: 2, unchanged: 1, reassessed: 2 });
+    const copies = await db.query(`SELECT e2ee_capable FROM user_migrations WHERE campaign_id = $1 AND user_id IN (99, 132)`, [c.body.id]);
+    expect(copies.map((r) => r.e2ee_capable)).toEqual([true, true]);
+    const row = await waitFor(
+      'user 99 to move on',
+      () => db.query(`SELECT state::text, last_error FROM user_migrations WHERE campaign_id = $1 AND user_id = 99`, [c.body.id]),
+      (r) => r[0].state === 'enabled' || r[0].state === 'failed',
+      30_000,
+    );
+    if (row[0].state === 'failed') expect(row[0].last_error).toMatch(/permanent/);
+  });
+
   it('sets a recovery method for an enabled user, counted once; refuses users who are not enabled', async () => {
     const c = await api.request('GET', '/api/v1/campaigns/ramp');
     const [enabled] = await db.query<{ id: string }>(`SELECT user_id::text AS id FROM user_migrations WHERE campaign_id = $1 AND state = 'enabled' ORDER BY user_id LIMIT 1`, [c.body.id]);

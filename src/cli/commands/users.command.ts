@@ -23,6 +23,7 @@ interface ImportSummary {
   inserted: number;
   updated: number;
   unchanged: number;
+  reassessed: number;
   rejectedLines: Array<{ line: number; reason: string }>;
   durationMs: number;
 }
@@ -80,6 +81,7 @@ function importText(s: ImportSummary): string {
     ['inserted', formatInt(s.inserted)],
     ['updated', formatInt(s.updated)],
     ['unchanged', formatInt(s.unchanged)],
+    ['capability changed in a campaign (reassessed)', formatInt(s.reassessed)],
     ['duplicate ids', formatInt(s.duplicates)],
     ['rejected', formatInt(s.rejected)],
     ['took', `${(s.durationMs / 1000).toFixed(1)} s`],
