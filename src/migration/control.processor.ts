@@ -11,6 +11,7 @@ import { MaintenanceService } from './maintenance.service';
 import { MaterializerService } from './materializer.service';
 import { PlannerService } from './planner.service';
 import { EnrolmentService } from './enrolment.service';
+import { RetryFailedService } from './retry-failed.service';
 
 function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
   const r = schema.safeParse(job.data);
@@ -28,6 +29,7 @@ export class ControlProcessor extends WorkerHost {
     private readonly planner: PlannerService,
     private readonly maintenance: MaintenanceService,
     private readonly enrolment: EnrolmentService,
+    private readonly retryFailed: RetryFailedService,
   ) {
     super();
   }
@@ -51,7 +53,7 @@ export class ControlProcessor extends WorkerHost {
         return this.maintenance.reconcileAll();
       case JOBS.retryFailed: {
         const p = parse(retryFailedJobSchema, job);
-        return this.enrolment.retryFailedChunk(p.campaignId, p.fromPpm);
+        return this.retryFailed.chunk(p.campaignId, p.fromPpm);
       }
       case JOBS.usersReassess:
         return this.enrolment.reassess(parse(usersReassessJobSchema, job).userIds);

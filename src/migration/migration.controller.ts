@@ -6,6 +6,7 @@ import type { Actor } from '../core/auth/auth.types';
 import { toJsonSafe } from '../core/json';
 import { ZodBody, ZodParam } from '../core/validation/zod.pipe';
 import { EnrolmentService } from './enrolment.service';
+import { RetryFailedService } from './retry-failed.service';
 import {
   optInSchema,
   recoverySchema,
@@ -20,7 +21,10 @@ import {
 @ApiTags('campaigns')
 @Controller('api/v1/campaigns')
 export class EnrolmentController {
-  constructor(private readonly enrolment: EnrolmentService) {}
+  constructor(
+    private readonly enrolment: EnrolmentService,
+    private readonly retry: RetryFailedService,
+  ) {}
 
   /** A user asks to move now: admitted whatever the ramp says, if their devices can. */
   @Post(':id/opt-in')
@@ -34,7 +38,7 @@ export class EnrolmentController {
   @HttpCode(202)
   @Roles('operator')
   async retryFailed(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(retryFailedSchema)) body: RetryFailedInput, @CurrentActor() actor: Actor) {
-    const c = await this.enrolment.requestRetryFailed(p.id, actor, body.reason);
+    const c = await this.retry.request(p.id, actor, body.reason);
     return { campaignId: String(c.id), accepted: true };
   }
 }

@@ -6,6 +6,9 @@ import { BatchesRepository } from './batches.repository';
 import { ControlProcessor, MigrationSchedules } from './control.processor';
 import { EnrolmentRepository } from './enrolment.repository';
 import { EnrolmentService } from './enrolment.service';
+import { OptInRateLimiter } from './opt-in-rate-limiter';
+import { RetryFailedService } from './retry-failed.service';
+import { UserBatches } from './user-batches.service';
 import { MaintenanceRepository } from './maintenance.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MaterializeRepository } from './materialize.repository';
@@ -17,7 +20,7 @@ import { Pacer } from './pacer';
 import { PlannerRepository } from './planner.repository';
 import { PlannerService } from './planner.service';
 
-const shared = [EnrolmentRepository, EnrolmentService, MaterializeRepository, PlannerRepository];
+const shared = [EnrolmentRepository, EnrolmentService, RetryFailedService, UserBatches, OptInRateLimiter, MaterializeRepository, PlannerRepository];
 
 /** API side: campaigns, opt-in, retry-failed, recovery. Produces jobs, never consumes them. */
 @Module({
