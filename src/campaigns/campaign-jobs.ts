@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bigintIdSchema } from '../core/validation/common.schemas';
+import { USERS_REASSESS_MAX_USERS } from '../users/users.types';
 
 /**
  * Names, ids and payloads of the jobs that move a campaign's users. Job ids are
@@ -31,7 +32,7 @@ export const campaignJobSchema = z.object({ campaignId: bigintIdSchema });
 
 export const retryFailedJobSchema = z.object({ campaignId: bigintIdSchema, fromPpm: z.number().int().min(0).max(1_000_000) });
 
-export const usersReassessJobSchema = z.object({ userIds: z.array(bigintIdSchema).min(1).max(10_000) });
+export const usersReassessJobSchema = z.object({ userIds: z.array(bigintIdSchema).min(1).max(USERS_REASSESS_MAX_USERS) });
 
 /** A batch's job id changes each time it is (re)queued, so that a requeue is never ignored. */
 export function batchJobId(campaignId: bigint, batchId: bigint, queuedAtMs: number): string {

@@ -12,10 +12,7 @@ import { CsvDecoder, decodeNdjson, ImportHeaderError, toCopyLine, type Decoded }
 import { LineSplitter, type LineEvent } from './line-splitter';
 import type { StagingTable } from './users-staging';
 import { UsersRepository } from './users.repository';
-import { USERS_REASSESS_JOB, type ImportFormat, type ImportSummary, type RejectedLine } from './users.types';
-
-/** the `users-reassess` job's limit (usersReassessJobSchema) */
-const REASSESS_JOB_USERS = 10_000;
+import { USERS_REASSESS_JOB, USERS_REASSESS_MAX_USERS, type ImportFormat, type ImportSummary, type RejectedLine } from './users.types';
 
 interface StageStats {
   bytes: number;
@@ -90,11 +87,11 @@ export class UsersImportService {
    */
   private async enqueueReassess(importId: string, userIds: readonly bigint[]): Promise<void> {
     const jobs = [];
-    for (let i = 0; i < userIds.length; i += REASSESS_JOB_USERS) {
+    for (let i = 0; i < userIds.length; i += USERS_REASSESS_MAX_USERS) {
       jobs.push({
         name: USERS_REASSESS_JOB,
-        data: { userIds: userIds.slice(i, i + REASSESS_JOB_USERS).map(String) },
-        jobId: `${USERS_REASSESS_JOB}-import-${importId}-${i / REASSESS_JOB_USERS}`,
+        data: { userIds: userIds.slice(i, i + USERS_REASSESS_MAX_USERS).map(String) },
+        jobId: `${USERS_REASSESS_JOB}-import-${importId}-${i / USERS_REASSESS_MAX_USERS}`,
       });
     }
     if (jobs.length > 0) await this.jobs.addBulk(QUEUES.control, jobs);

@@ -78,9 +78,9 @@ export class UsersRepository {
 
   /**
    * Writes the given attributes and moves `updated_at` (callers skip a patch that changes
-   * nothing). A changed capability is copied, in the same statement, to the user's migration
-   * rows (`user_migrations.e2ee_capable`, read by the range claim): one primary-key probe per
-   * campaign.
+   * nothing). A patch that names the capability copies it, in the same statement, to the
+   * user's migration rows (`user_migrations.e2ee_capable`, read by the range claim): one
+   * primary-key probe per campaign; other patches skip that part (a constant filter).
    */
   async update(id: bigint, patch: Partial<UserAttributes>, db: Db): Promise<UserRecord | null> {
     const [row] = await db.$queryRaw<UserRow[]>`
@@ -97,7 +97,8 @@ export class UsersRepository {
       copies AS (
         UPDATE user_migrations um SET e2ee_capable = u."e2eeCapable"
         FROM u, campaigns c
-        WHERE um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable <> u."e2eeCapable")
+        WHERE ${patch.e2eeCapable ?? null}::boolean IS NOT NULL
+          AND um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable <> u."e2eeCapable")
       SELECT * FROM u`;
     return row ? toRecord(row) : null;
   }

@@ -74,3 +74,5 @@ export interface SeedSummary {
 export const ELIGIBILITY_FIELDS = ['country', 'platform', 'appVersion', 'e2eeCapable'] as const;
 
 export const USERS_REASSESS_JOB = 'users-reassess';
+/** At most this many users per `users-reassess` job (its schema: usersReassessJobSchema). */
+export const USERS_REASSESS_MAX_USERS = 10_000;
