@@ -6,4 +6,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 export TZ=UTC
 # The test databases are cloned from a template on the same server as DATABASE_URL.
-exec npx jest --ci "$@"
+# --forceExit: a handle left open by a failed test must fail the run, not hang it until the CI
+# limit (Jest still prints the warning; the worker and API close everything they open).
+exec npx jest --ci --forceExit "$@"

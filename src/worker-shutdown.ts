@@ -1,8 +1,10 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { Inject, Injectable, Logger as NestLogger, type INestApplicationContext, type OnModuleDestroy } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { WorkerHost } from '@nestjs/bullmq';
 import type { Logger } from 'pino';
+import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config.schema';
-import { drainWorkers } from './core/queue/worker-drain';
+import { drainWorkers, type DrainOutcome } from './core/queue/worker-drain';
 import { RampProcessor } from './campaigns/ramp.processor';
 import { ControlProcessor } from './migration/control.processor';
 import { MigrationProcessor } from './migration/migration.processor';
@@ -15,10 +17,41 @@ const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [Migrati
 const TEARDOWN_MS = 10_000;
 
 /**
- * The worker's graceful shutdown, in this order: stop taking jobs and let in-flight batches
- * finish within WORKER_SHUTDOWN_GRACE_MS (with PostgreSQL and Redis still open), then close
- * the application, then exit. A second signal, or a teardown that hangs, exits at once: a
- * batch cut short is safe (its leased users go back to `eligible` through the reaper).
+ * Drains the BullMQ workers as the FIRST step of closing the worker application, whoever
+ * closes it (the signal handler below, a test, an embedding process): stop taking jobs, let
+ * in-flight ones finish within WORKER_SHUTDOWN_GRACE_MS, force-close past it.
+ *
+ * Nest runs `onModuleDestroy` before its shutdown hooks, root module first and the global
+ * CoreModule last; this provider lives in the root WorkerModule, so it runs while PostgreSQL
+ * and Redis are still open. Without it, @nestjs/bullmq closed the workers only in
+ * `onApplicationShutdown`, after Prisma had ended its pool: a job whose query was waiting for a
+ * pool connection at that moment waited forever (pg-pool serves no waiter once `end()` is
+ * called), so the graceful BullMQ close, and with it `app.close()`, never returned.
+ */
+@Injectable()
+export class WorkerDrain implements OnModuleDestroy {
+  private readonly log = new NestLogger(WorkerDrain.name);
+  /** How the drain ended; undefined until the application closes. */
+  outcome?: DrainOutcome;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    const graceMs = this.config.worker.shutdownGraceMs;
+    const workers = PROCESSORS.map((p) => this.moduleRef.get(p, { strict: false }).worker);
+    this.outcome = await drainWorkers(workers, graceMs);
+    if (this.outcome === 'timeout') this.log.warn(`in-flight batches did not finish within ${graceMs} ms; their leases will be reaped`);
+  }
+}
+
+/**
+ * The worker process's signals: SIGTERM/SIGINT close the application (which drains first, see
+ * WorkerDrain), then the process exits. A second signal, or a close that outlives the grace
+ * period plus TEARDOWN_MS, exits at once: a batch cut short is safe (its leased users go back
+ * to `eligible` through the reaper).
  */
 export function installWorkerShutdown(app: INestApplicationContext, config: AppConfig, logger: Logger): void {
   let stopping = false;
@@ -41,18 +74,15 @@ export function installWorkerShutdown(app: INestApplicationContext, config: AppC
   async function shutdown(signal: NodeJS.Signals): Promise<number> {
     const graceMs = config.worker.shutdownGraceMs;
     logger.info({ signal, graceMs }, 'stopping: no new jobs, waiting for in-flight ones');
-    const workers = PROCESSORS.map((p) => app.get(p, { strict: false }).worker);
-    const outcome = await drainWorkers(workers, graceMs);
-    if (outcome === 'timeout') logger.warn(`in-flight batches did not finish within ${graceMs} ms; their leases will be reaped`);
     let timer: NodeJS.Timeout | undefined;
-    const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), TEARDOWN_MS)));
+    const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), graceMs + TEARDOWN_MS)));
     const closed = await Promise.race([app.close().then(() => 'closed' as const), hung]);
     clearTimeout(timer);
     if (closed === 'hung') {
-      logger.error(`teardown did not finish within ${TEARDOWN_MS} ms; exiting anyway`);
+      logger.error(`close did not finish within ${graceMs + TEARDOWN_MS} ms; exiting anyway`);
       return 1;
     }
-    logger.info({ outcome }, 'worker stopped');
+    logger.info({ outcome: app.get(WorkerDrain).outcome }, 'worker stopped');
     return 0;
   }
 }

@@ -5,11 +5,20 @@ import { CoreModule } from './core/core.module';
 import { ProgressWorkerModule } from './progress/progress.module';
 import { MigrationWorkerModule } from './migration/migration.module';
 import { RampWorkerModule } from './campaigns/ramp.module';
+import { WorkerDrain } from './worker-shutdown';
 
-/** The worker process: BullMQ processors only (planner, migrator, ramp, reaper, reconciler). */
+/**
+ * The worker process: BullMQ processors only (planner, migrator, ramp, reaper, reconciler).
+ * WorkerDrain sits in this root module so that closing the application drains the queues
+ * before the modules below close PostgreSQL and Redis.
+ */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: WorkerModule, imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule] };
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule],
+      providers: [WorkerDrain],
+    };
   }
 }

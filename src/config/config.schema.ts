@@ -13,6 +13,7 @@ export const envSchema = z.object({
 
   DATABASE_URL: z.string().url(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
+  DATABASE_POOL_TIMEOUT_MS: int(30_000, 1000, 600_000),
   REDIS_URL: z.string().url(),
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('cutover'),
 
@@ -69,7 +70,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface AppConfig {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
-  database: { url: string; poolSize: number };
+  database: { url: string; poolSize: number; poolTimeoutMs: number };
   redis: { url: string; prefix: string };
   http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
   auth: { adminKey?: string; failedLimitPerMinute: number };
@@ -116,7 +117,7 @@ export function toAppConfig(env: Env): AppConfig {
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
-    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, poolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
     http: {
       host: env.HTTP_HOST,

@@ -7,6 +7,7 @@ describe('parseConfig', () => {
     const c = parseConfig(valid);
     expect(c.http.port).toBe(3000);
     expect(c.database.poolSize).toBe(10);
+    expect(c.database.poolTimeoutMs).toBe(30_000);
     expect(c.redis.prefix).toBe('cutover');
     expect(c.http.corsOrigins).toEqual([]);
   });

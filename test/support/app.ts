@@ -127,9 +127,8 @@ export async function startTestApi(env?: TestEnvironment | Record<string, string
   return new TestApi(app, `http://127.0.0.1:${address.port}`, environment, logs);
 }
 
-/** Starts a worker (all processors) in this process. */
-export async function startTestWorker(environment: TestEnvironment): Promise<INestApplicationContext> {
-  const logs = new LogSink();
+/** Starts a worker (all processors) in this process; its warnings and errors go to `logs`. */
+export async function startTestWorker(environment: TestEnvironment, logs = new LogSink()): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(environment.config), {
     logger: new PinoNestLogger(logs.logger('warn')),
   });

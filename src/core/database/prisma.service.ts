@@ -7,8 +7,14 @@ import type { AppConfig } from '../../config/config.schema';
 /** A client or an open transaction: repositories take either as their last parameter. */
 export type Db = PrismaClient | Prisma.TransactionClient;
 
-export function createPrismaClient(url: string, poolSize: number): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
+/**
+ * `poolTimeoutMs` bounds the wait for a pool connection: without it a query queued for a
+ * connection when the pool ends (the application closing) waits forever, and whatever awaits
+ * it (a BullMQ job, an HTTP request, the close itself) hangs. The error it gets is a 503 in the
+ * API and a transient failure of a job.
+ */
+export function createPrismaClient(url: string, poolSize: number, poolTimeoutMs = 30_000): PrismaClient {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize, connectionTimeoutMillis: poolTimeoutMs }) });
 }
 
 @Injectable()
@@ -16,7 +22,7 @@ export class PrismaService implements OnModuleDestroy {
   readonly client: PrismaClient;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.client = createPrismaClient(config.database.url, config.database.poolSize);
+    this.client = createPrismaClient(config.database.url, config.database.poolSize, config.database.poolTimeoutMs);
   }
 
   /** Runs `fn` in one transaction; every state change plus its audit row goes through here. */

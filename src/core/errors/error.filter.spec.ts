@@ -40,4 +40,22 @@ describe('toErrorResponse', () => {
     expect(error).toHaveBeenCalledTimes(1);
     expect(JSON.stringify(error.mock.calls[0])).toContain((r.body.details as { errorId: string }).errorId);
   });
+
+  it('answers 503 with Retry-After when PostgreSQL or Redis is unavailable, wherever the cause sits', () => {
+    const warn = jest.fn();
+    const l = { warn, error: jest.fn() } as unknown as Logger;
+    const prismaWrapped = Object.assign(new Error('Invalid invocation'), { meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } } });
+    for (const err of [
+      new Error('Connection terminated unexpectedly'),
+      new Error('Connection is closed.'),
+      new Error('timeout exceeded when trying to connect'),
+      Object.assign(new Error('x'), { code: '57P01' }),
+      Object.assign(new Error('x'), { code: 'P1001' }),
+      new Error('outer', { cause: Object.assign(new Error('inner'), { code: '08006' }) }),
+      prismaWrapped,
+    ]) {
+      expect(toErrorResponse(err, l)).toMatchObject({ status: 503, body: { code: 'service.unavailable' }, headers: { 'retry-after': '1' } });
+    }
+    expect(toErrorResponse(Object.assign(new Error('x'), { code: '23505' }), l).status).toBe(500);
+  });
 });

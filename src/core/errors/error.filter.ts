@@ -37,7 +37,8 @@ const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', '
 const UNAVAILABLE_SQLSTATE = /^(57P0[1-3]|08\d{3}|53300)$/;
 /** Prisma: can't reach, timed out, server closed the connection, pool timeout */
 const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-const UNAVAILABLE_MESSAGE = /^(Connection terminated|Connection is closed|terminating connection due to administrator command)/;
+/** pg, ioredis and pg-pool (no pool connection within DATABASE_POOL_TIMEOUT_MS) */
+const UNAVAILABLE_MESSAGE = /^(Connection terminated|Connection is closed|terminating connection due to administrator command|timeout exceeded when trying to connect)/;
 
 /**
  * A dependency (PostgreSQL, Redis) dropped or refused the connection under this request: the
