@@ -47,20 +47,38 @@ export class WorkerDrain implements OnModuleDestroy {
   }
 }
 
+export type SignalAction = 'stop' | 'already-stopping' | 'exit-now';
+
+/**
+ * What a stop signal means, given the first one this process received. The same signal twice
+ * (an operator pressing Ctrl-C again) means "exit now"; the other one while stopping is the
+ * same request delivered twice (Ctrl-C reaches the whole process group and `npm start`'s
+ * launcher then sends SIGTERM) and must not cut the drain short.
+ */
+export function signalAction(first: NodeJS.Signals | undefined, signal: NodeJS.Signals): SignalAction {
+  if (first === undefined) return 'stop';
+  return first === signal ? 'exit-now' : 'already-stopping';
+}
+
 /**
  * The worker process's signals: SIGTERM/SIGINT close the application (which drains first, see
- * WorkerDrain), then the process exits. A second signal, or a close that outlives the grace
- * period plus TEARDOWN_MS, exits at once: a batch cut short is safe (its leased users go back
- * to `eligible` through the reaper).
+ * WorkerDrain), then the process exits. The same signal again, or a close that outlives the
+ * grace period plus TEARDOWN_MS, exits at once: a batch cut short is safe (its leased users go
+ * back to `eligible` through the reaper).
  */
 export function installWorkerShutdown(app: INestApplicationContext, config: AppConfig, logger: Logger): void {
-  let stopping = false;
+  let first: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
+    const action = signalAction(first, signal);
+    if (action === 'exit-now') {
+      logger.warn({ signal }, `${signal} again: exiting now`);
       process.exit(1);
     }
-    stopping = true;
+    if (action === 'already-stopping') {
+      logger.info({ signal, first }, 'already stopping: waiting for in-flight jobs');
+      return;
+    }
+    first = signal;
     void shutdown(signal).then(
       (code) => process.exit(code),
       (err: unknown) => {

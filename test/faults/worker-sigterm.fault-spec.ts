@@ -65,8 +65,11 @@ describe('fault: SIGTERM on a worker', () => {
     step('patient worker started');
     const before1 = await waitUntil('batches in flight', () => inFlight(db, id), (v) => v.batches > 0, 120_000, 20);
     let t0 = Date.now();
+    // what Ctrl-C on `npm start` delivers: SIGINT to the process group, then the launcher's SIGTERM
+    patient.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 50));
     patient.kill('SIGTERM');
-    step(`SIGTERM patient with ${JSON.stringify(before1)}`);
+    step(`SIGINT then SIGTERM to patient with ${JSON.stringify(before1)}`);
     const exit1 = await patient.exited;
     const exit1Ms = Date.now() - t0;
     const after1 = await inFlight(db, id);
@@ -95,7 +98,8 @@ describe('fault: SIGTERM on a worker', () => {
     expect([0, 'SIGTERM']).toContain(exit1.code ?? exit1.signal);
     expect(exit1Ms).toBeLessThan(LONG_GRACE_MS + 2_000);
     expect(after1).toEqual({ batches: 0, users: 0 });
-    expect(patient.lines.some((l) => l.includes('did not finish within'))).toBe(false);
+    expect(patient.lines.some((l) => l.includes('did not finish within') || l.includes('exiting now'))).toBe(false);
+    expect(patient.lines.some((l) => l.includes('already stopping'))).toBe(true);
 
     expect([0, 'SIGTERM']).toContain(exit2.code ?? exit2.signal);
     // the grace period plus the process's own teardown (connections, Nest shutdown hooks)
