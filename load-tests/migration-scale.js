@@ -52,8 +52,23 @@ export function setup() {
   return { campaign: String(campaign.id), key: apiKey() };
 }
 
-/** @param {Data} data */
+/**
+ * A run that throws (the start refused, the API down) must fail: k6 only logs an iteration's
+ * exception, and thresholds on metrics without samples do not fail (an empty rate is skipped
+ * with an error log, an empty gauge or trend reads 0).
+ * @param {Data} data
+ */
 export function migrate(data) {
+  try {
+    run(data);
+  } catch (e) {
+    completed.add(false);
+    throw e;
+  }
+}
+
+/** @param {Data} data */
+function run(data) {
   const started = Date.now();
   campaignAction(data.campaign, 'start');
   const deadline = started + durationSeconds(MAX_DURATION) * 1000 - 5000;

@@ -2,16 +2,18 @@
 // must get the same answer as the first call (opt-in is idempotent) and never a 5xx.
 // Needs a seeded population (`cutover users seed --count N`) whose ids are in
 // [USER_ID_MIN, USER_ID_MAX]. setup() creates (or reuses) flag + campaign CAMPAIGN_KEY with a
-// 0% rollout and starts it, so every admitted user comes from an opt-in.
+// 0% rollout and starts it, so every admitted user comes from an opt-in, and waits (up to
+// MATERIALIZE_WAIT) until the worker has materialised the campaign's population: opt-ins that
+// overlap materialisation measure that (they queue behind its chunks), not the storm.
 //   k6 run -e BASE_URL=... -e API_KEY=co_... load-tests/opt-in-storm.js
 // Knobs: START_RATE (10/s), PEAK_RATE (300/s), RAMP_UP (30s), HOLD (1m), RAMP_DOWN (15s),
 // VUS (50), MAX_VUS (300), REPEAT_RATIO (0.2), MAX_REPEATS (2 per user: stays under the
 // per-user opt-in limit), USER_ID_MIN (1), USER_ID_MAX (100000), CAMPAIGN_KEY (k6-opt-in),
-// targets P95_MS (100), P99_MS (250), ERROR_RATE (0.001).
+// MATERIALIZE_WAIT (240s), targets P95_MS (100), P99_MS (250), ERROR_RATE (0.001).
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
 import { TREND_STATS, droppedIterationsGuard, durationSeconds, envDuration, envInt, envNumber, envString, randomInt } from './lib/config.js';
-import { ensureCampaign, ensureFlag, ensureRunning } from './lib/admin.js';
+import { ensureCampaign, ensureFlag, ensureRunning, waitMaterialized } from './lib/admin.js';
 import { apiKey, request } from './lib/http.js';
 import { STATES } from './lib/campaign.js';
 import { summaryOutputs } from './lib/summary.js';
@@ -26,6 +28,7 @@ const MAX_REPEATS = envInt('MAX_REPEATS', 2, 0);
 const USER_ID_MIN = envInt('USER_ID_MIN', 1, 1);
 const USER_ID_MAX = envInt('USER_ID_MAX', 100000, 1);
 const CAMPAIGN_KEY = envString('CAMPAIGN_KEY', 'k6-opt-in');
+const MATERIALIZE_WAIT = envDuration('MATERIALIZE_WAIT', '240s');
 
 const idempotent = new Rate('opt_in_idempotent');
 const rateLimited = new Counter('opt_in_rate_limited');
@@ -60,7 +63,7 @@ export const options = {
     dropped_iterations: [droppedIterationsGuard(planned)],
   },
   summaryTrendStats: TREND_STATS,
-  setupTimeout: '120s',
+  setupTimeout: `${Math.ceil(durationSeconds(MATERIALIZE_WAIT)) + 60}s`,
 };
 
 /** @typedef {{ key: string, campaign: string }} Data */
@@ -71,6 +74,9 @@ export function setup() {
   ensureFlag(CAMPAIGN_KEY, 0);
   const campaign = ensureCampaign(CAMPAIGN_KEY, CAMPAIGN_KEY, { batchSize: 500, maxUsersPerSecond: 10000 });
   ensureRunning(CAMPAIGN_KEY);
+  if (!waitMaterialized(CAMPAIGN_KEY, durationSeconds(MATERIALIZE_WAIT))) {
+    console.warn(`opt-in-storm: campaign ${CAMPAIGN_KEY} is not materialised yet (is a worker running?); the storm overlaps materialisation`);
+  }
   return { key: envString('OPT_IN_KEY', apiKey()), campaign: String(campaign.id) };
 }
 

@@ -210,6 +210,35 @@ export function ensureRunning(idOrKey) {
 }
 
 /**
+ * Waits until a started campaign's population is materialised (a worker writes its user rows
+ * in chunks right after the start, about 10 s per million users). Gives up, returning false,
+ * when `maxSeconds` have passed or the population has stopped growing for `stallSeconds` (no
+ * worker running).
+ * @param {string} idOrKey
+ * @param {number} maxSeconds
+ * @param {number} [stallSeconds]
+ * @returns {boolean} whether it is materialised
+ */
+export function waitMaterialized(idOrKey, maxSeconds, stallSeconds = 15) {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let size = -1;
+  let grewAt = Date.now();
+  for (;;) {
+    const current = getCampaign(idOrKey);
+    if (!current) throw new Error(`campaign ${idOrKey} not found`);
+    if (current.campaign.materializedAt) return true;
+    const now = Date.now();
+    const n = Number(current.campaign.populationSize || 0);
+    if (n !== size) {
+      size = n;
+      grewAt = now;
+    }
+    if (now >= deadline || now - grewAt >= stallSeconds * 1000) return false;
+    sleep(1);
+  }
+}
+
+/**
  * @param {string} idOrKey
  * @param {string} key the API key to read with (viewer is enough)
  * @returns {import('./http.js').JsonResult}

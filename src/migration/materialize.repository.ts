@@ -63,8 +63,18 @@ export class MaterializeRepository {
   /**
    * One user joins the campaign outside materialisation (an opt-in before its chunk was
    * reached): inserted if it is in the population; counted like any materialised row.
+   *
+   * Lock order: the campaign row first, as `insertChunk` does (its cursor update), then the
+   * user row, histogram bin and counters. Taken the other way round (user row first, campaign
+   * row last, through `population_size`) an opt-in and a chunk that both insert the same user
+   * wait for each other and PostgreSQL fails one of them (40P01). A user who already has a row
+   * (every user once the population is materialised) takes no lock here.
    */
   async insertOne(campaignId: bigint, filter: PopulationFilter, userId: bigint, bucket: number, db: Db): Promise<boolean> {
+    const [has] = await db.$queryRaw<Array<{ present: boolean }>>`
+      SELECT EXISTS (SELECT 1 FROM user_migrations WHERE campaign_id = ${campaignId} AND user_id = ${userId}) AS present`;
+    if (has.present) return false;
+    await db.$queryRaw`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR NO KEY UPDATE`;
     const rows = await db.$queryRaw<Array<{ capable: boolean }>>`
       WITH ins AS (
         INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable)

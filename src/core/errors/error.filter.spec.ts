@@ -58,4 +58,12 @@ describe('toErrorResponse', () => {
     }
     expect(toErrorResponse(Object.assign(new Error('x'), { code: '23505' }), l).status).toBe(500);
   });
+
+  it('answers 503 service.contention when PostgreSQL aborted the transaction for a concurrent one', () => {
+    const l = { warn: jest.fn(), error: jest.fn() } as unknown as Logger;
+    for (const code of ['40P01', '40001', '55P03']) {
+      const wrapped = Object.assign(new Error('Invalid invocation'), { meta: { driverAdapterError: { cause: { originalCode: code, kind: 'postgres' } } } });
+      expect(toErrorResponse(wrapped, l)).toMatchObject({ status: 503, body: { code: 'service.contention' }, headers: { 'retry-after': '1' } });
+    }
+  });
 });
