@@ -76,6 +76,17 @@ export class HoldsRepository {
     return byState;
   }
 
+  /**
+   * Locks the campaign's active holds, in id order, for the rest of the transaction: releases
+   * run one at a time per campaign. Two releases of overlapping holds that ran side by side
+   * each saw the other hold still active and handed their shared users over to it, so those
+   * users stayed `held` under a hold released a moment later. A release that waited here sees
+   * the other release committed (the lock re-reads the row, READ COMMITTED).
+   */
+  async lockActive(campaignId: bigint, db: Db): Promise<void> {
+    await db.$queryRaw`SELECT id FROM holds WHERE campaign_id = ${campaignId} AND released_at IS NULL ORDER BY id FOR UPDATE`;
+  }
+
   /** Marks the hold released (compare-and-set); false when it was released already. */
   async markReleased(campaignId: bigint, id: bigint, db: Db): Promise<boolean> {
     const n = await db.$executeRaw`

@@ -70,6 +70,7 @@ export class HoldsService {
     const before = await this.get(String(c.id), holdId);
     if (before.releasedAt) return { hold: before, created: false, byState: {} };
     const result = await this.repo.prisma.transaction(async (tx) => {
+      await this.repo.lockActive(c.id, tx);
       if (!(await this.repo.markReleased(c.id, holdId, tx))) return null;
       let handedOver = 0;
       for (const other of (await this.repo.list(c.id, false, tx)).filter((h) => h.id !== holdId)) handedOver += await this.repo.handOver(c.id, holdId, other, tx);

@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { main } from '../../src/cli/main';
 import { FakeClock } from '../../src/core/clock/clock';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
+import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
 import { auditOf, bindClock, setPlan, waitStepSettled } from './ramp.helpers';
 
 const USERS = 10_000;
@@ -147,6 +147,24 @@ describe('holds, forecast and explain during a ramp', () => {
     expect(rows.filter((r) => r.platform !== 'web').every((r) => r.state === 'enabled' || r.state === 'ineligible')).toBe(true);
     expect((await api.request('GET', `/api/v1/campaigns/${c.id}/holds/${placed.body.id}`)).body.heldCount).toBe(String(web.n));
     expect(await auditOf(api, c.id, 'campaign.hold_reapplied')).toEqual([expect.objectContaining({ after: expect.objectContaining({ fromStates: { legacy: web.n } }) })]);
+  }, 120_000);
+
+  it('two overlapping holds released at the same moment leave nobody held under a released hold', async () => {
+    await createFlag(api, 'twin-flag', 0);
+    const c = await createCampaign(api, { key: 'twin', name: 'Twin holds', flag: 'twin-flag' });
+    expect((await act(api, c.id, 'start')).status).toBe(200);
+    await waitFor('materialisation', () => db.query(`SELECT materialized_at FROM campaigns WHERE id = $1`, [c.id]), (r) => r[0].materialized_at !== null, 60_000);
+    for (const country of ['US', 'DE', 'BR', 'IN', 'FR']) {
+      const place = (filter: object) => api.request('POST', `/api/v1/campaigns/${c.id}/holds`, { body: { filter, reason: `overlap in ${country}` } });
+      const a = await place({ countries: [country] });
+      const b = await place({ countries: [country], platforms: ['android'] });
+      expect([a.status, b.status]).toEqual([201, 201]);
+      const [ra, rb] = await Promise.all([a, b].map((h) => api.request('DELETE', `/api/v1/campaigns/${c.id}/holds/${h.body.id}`, { body: { reason: 'both lifted' } })));
+      expect([ra.status, rb.status]).toEqual([200, 200]);
+      const stuck = await db.query(`SELECT count(*)::int AS n FROM user_migrations WHERE campaign_id = $1 AND state = 'held'`, [c.id]);
+      expect({ country, held: stuck[0].n }).toEqual({ country, held: 0 });
+    }
+    expect(await db.counters(c.id)).toMatchObject({ held: 0, legacy: (await db.truth(c.id)).legacy });
   }, 120_000);
 
   it('explains users: enabled by a step, unknown, malformed', async () => {
