@@ -77,14 +77,15 @@ export class HoldsRepository {
   }
 
   /**
-   * Locks the campaign's active holds, in id order, for the rest of the transaction: releases
-   * run one at a time per campaign. Two releases of overlapping holds that ran side by side
+   * Hold changes of one campaign (place, release) run one at a time: a transaction-scoped
+   * advisory lock per campaign, taken first. Side by side, two releases of overlapping holds
    * each saw the other hold still active and handed their shared users over to it, so those
-   * users stayed `held` under a hold released a moment later. A release that waited here sees
-   * the other release committed (the lock re-reads the row, READ COMMITTED).
+   * users stayed `held` under a hold released a moment later; two placements of the same
+   * filter each found no active twin and both inserted one. A transaction that waited here
+   * reads the other one's committed result (READ COMMITTED: each statement a new snapshot).
    */
-  async lockActive(campaignId: bigint, db: Db): Promise<void> {
-    await db.$queryRaw`SELECT id FROM holds WHERE campaign_id = ${campaignId} AND released_at IS NULL ORDER BY id FOR UPDATE`;
+  async serialize(campaignId: bigint, db: Db): Promise<void> {
+    await db.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended('cutover.holds:' || ${campaignId}::text, 0))::text`;
   }
 
   /** Marks the hold released (compare-and-set); false when it was released already. */

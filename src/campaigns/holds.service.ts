@@ -39,6 +39,7 @@ export class HoldsService {
     const c = await this.campaigns.get(ref);
     if (c.status === 'completed') throw new ConflictError('hold.campaign_completed', `campaign ${c.key} is completed; there is nobody left to hold`);
     return this.repo.prisma.transaction(async (tx) => {
+      await this.repo.serialize(c.id, tx);
       const same = await this.repo.findActiveSame(c.id, input.filter, tx);
       if (same) return { hold: same, created: false, byState: {} };
       const id = await this.repo.insert({ campaignId: c.id, filter: input.filter, reason: input.reason, createdBy: actor.name }, tx);
@@ -70,7 +71,7 @@ export class HoldsService {
     const before = await this.get(String(c.id), holdId);
     if (before.releasedAt) return { hold: before, created: false, byState: {} };
     const result = await this.repo.prisma.transaction(async (tx) => {
-      await this.repo.lockActive(c.id, tx);
+      await this.repo.serialize(c.id, tx);
       if (!(await this.repo.markReleased(c.id, holdId, tx))) return null;
       let handedOver = 0;
       for (const other of (await this.repo.list(c.id, false, tx)).filter((h) => h.id !== holdId)) handedOver += await this.repo.handOver(c.id, holdId, other, tx);
@@ -93,6 +94,9 @@ export class HoldsService {
     let held = 0;
     for (const h of await this.repo.staleActive(campaignId)) {
       await this.repo.prisma.transaction(async (tx) => {
+        await this.repo.serialize(campaignId, tx);
+        // released since staleActive read it: nothing to apply
+        if ((await this.repo.find(campaignId, h.id, tx))?.releasedAt) return;
         const byState = await this.repo.apply(campaignId, h.id, h.filter, tx);
         const n = Object.values(byState).reduce((a, b) => a + b, 0);
         held += n;

@@ -165,6 +165,12 @@ describe('holds, forecast and explain during a ramp', () => {
       expect({ country, held: stuck[0].n }).toEqual({ country, held: 0 });
     }
     expect(await db.counters(c.id)).toMatchObject({ held: 0, legacy: (await db.truth(c.id)).legacy });
+
+    // the same hold requested six times at once: one is placed, the others get it back
+    const same = await Promise.all(Array.from({ length: 6 }, () => api.request('POST', `/api/v1/campaigns/${c.id}/holds`, { body: { filter: { platforms: ['web'] }, reason: 'bad web build' } })));
+    expect(same.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(same.map((r) => r.body.id)).size).toBe(1);
+    expect(await db.counters(c.id)).toMatchObject({ held: (await db.truth(c.id)).held });
   }, 120_000);
 
   it('explains users: enabled by a step, unknown, malformed', async () => {
