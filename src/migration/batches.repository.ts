@@ -6,6 +6,9 @@ import { bigintList, parseRecords } from '../core/database/sql-lists';
 import { randomShard } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
 
+/** How long a claim waits for a lock (the campaign row, its users' rows) before it parks. */
+export const CLAIM_LOCK_TIMEOUT = '2s';
+
 export interface BatchRow {
   id: bigint;
   campaignId: bigint;
@@ -74,12 +77,21 @@ export class BatchesRepository {
    * taken as well. The ceiling check makes a lowered step stop admitting at once.
    */
   async claim(b: BatchRow, leaseMs: number): Promise<ClaimedUser[]> {
-    return b.userIds.length > 0 ? this.claimUsers(b, leaseMs) : this.claimRange(b, leaseMs);
+    const db = this.prisma.client;
+    // The claim holds FOR SHARE on the campaign row while it takes its users' rows, and a halt
+    // waits for every such claim. A claim that met user rows locked by a long statement (a hold
+    // placed over many users) kept the halt waiting as long: it now gives up after
+    // CLAIM_LOCK_TIMEOUT (55P03, nothing written) and the caller parks the batch.
+    const [, [r]] = await db.$transaction([
+      db.$executeRaw`SELECT set_config('lock_timeout', ${CLAIM_LOCK_TIMEOUT}, true)`,
+      b.userIds.length > 0 ? this.claimUsers(b, leaseMs) : this.claimRange(b, leaseMs),
+    ]);
+    return parseClaimed(r?.users ?? null);
   }
 
-  private async claimUsers(b: BatchRow, leaseMs: number): Promise<ClaimedUser[]> {
+  private claimUsers(b: BatchRow, leaseMs: number) {
     // one text row instead of a row per user: see core/database/sql-lists.ts
-    const [r] = await this.prisma.client.$queryRaw<Array<{ users: string | null }>>`
+    return this.prisma.client.$queryRaw<Array<{ users: string | null }>>`
       WITH c AS (SELECT id, clock_timestamp() AS locked_at FROM campaigns WHERE id = ${b.campaignId} AND status = 'running' FOR SHARE),
       claimed AS (${takeEligible(b, leaseMs)}),
       n AS (SELECT count(*) AS n FROM claimed),
@@ -90,15 +102,14 @@ export class BatchesRepository {
         UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.n FROM n
         WHERE id = ${b.id} AND n.n > 0)
       SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users FROM claimed`;
-    return parseClaimed(r?.users ?? null);
   }
 
-  private async claimRange(b: BatchRow, leaseMs: number): Promise<ClaimedUser[]> {
+  private claimRange(b: BatchRow, leaseMs: number) {
     // capability from the row's own copy of users.e2ee_capable (no users lookup: with one per
     // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md); the
     // three updates touch disjoint rows (legacy capable, legacy not capable, eligible), all
     // seen in the statement's one snapshot
-    const [r] = await this.prisma.client.$queryRaw<Array<{ users: string | null }>>`
+    return this.prisma.client.$queryRaw<Array<{ users: string | null }>>`
       WITH c AS (
         SELECT cp.id, cp.planned_ppm, CASE WHEN cp.current_step >= 0 THEN cp.current_step END::smallint AS step, f.version AS flag_version,
                clock_timestamp() AS locked_at
@@ -128,7 +139,6 @@ export class BatchesRepository {
         WHERE id = ${b.id} AND n.a + n.r > 0)
       SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users
       FROM (SELECT * FROM admitted UNION ALL SELECT * FROM retried) claimed`;
-    return parseClaimed(r?.users ?? null);
   }
 
   /**

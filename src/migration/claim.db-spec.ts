@@ -1,6 +1,8 @@
 import type { AppConfig } from '../config/config.schema';
 import { PrismaService } from '../core/database/prisma.service';
 import { createTestDatabase } from '../../test/support/test-env';
+import { Client } from 'pg';
+import { LOCK_TIMEOUT, hasCode } from '../core/errors/error-chain';
 import { BatchesRepository, type BatchRow } from './batches.repository';
 import { readCounters } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
@@ -100,5 +102,35 @@ describe('BatchesRepository.claim of a range batch (real PostgreSQL)', () => {
 
     // claiming again finds nothing: every user was taken exactly once
     expect(await repo.claim(await batch(0, 1000), 60_000)).toEqual([]);
+  });
+
+  it('gives up on rows another transaction holds (lock timeout), writes nothing and keeps no lock on the campaign', async () => {
+    await sql(`INSERT INTO users (id, country, platform, app_version, e2ee_capable) VALUES (13, 'DE', 'ios', '1.0.0', true)`);
+    await sql(`INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable) VALUES ($1, 13, 130, true)`, campaignId);
+    await sql(`UPDATE progress_counters SET legacy = legacy + 1 WHERE campaign_id = $1 AND shard = 0`, campaignId);
+    // a long statement elsewhere (a hold over many users, say) holds user 13's row
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM user_migrations WHERE campaign_id = $1 AND user_id = 13 FOR UPDATE`, [campaignId]);
+      const b = await batch(0, 1000);
+      const err = await repo.claim(b, 60_000).then(() => null, (e: unknown) => e);
+      expect(hasCode(err, LOCK_TIMEOUT)).toBe(true);
+      expect((await states())[13]).toBe('legacy');
+      const [row] = await sql<{ status: string }>(`SELECT status::text FROM migration_batches WHERE id = $1`, b.id);
+      expect(row.status).toBe('queued');
+      // the campaign row is free: a halt would not wait for this claim
+      const halt = new Client({ connectionString: db.url });
+      await halt.connect();
+      await halt.query(`SET lock_timeout = '500ms'`);
+      await expect(halt.query(`UPDATE campaigns SET name = name WHERE id = $1`, [campaignId])).resolves.toMatchObject({ rowCount: 1 });
+      await halt.end();
+      await holder.query('ROLLBACK');
+      // once the row is free, the same batch claims it
+      expect((await repo.claim(b, 60_000)).map((u) => Number(u.userId))).toEqual([13]);
+    } finally {
+      await holder.end();
+    }
   });
 });

@@ -34,7 +34,10 @@ export class MaterializerService {
     for (let i = 0; i < CHUNKS_PER_JOB; i++) {
       const chunk = await this.repo.readUsers(c.populationFilter, cursor, this.config.migration.materializeChunk);
       if (chunk.ids.length === 0) {
-        if (await this.repo.markMaterialized(c.id, cursor)) await this.jobs.add(QUEUES.control, planJobSpec(c.id, 'materialized'));
+        if (await this.repo.markMaterialized(c.id, cursor)) {
+          await this.repo.refreshStatistics();
+          await this.jobs.add(QUEUES.control, planJobSpec(c.id, 'materialized'));
+        }
         return 'done';
       }
       const buckets = chunk.ids.map((id) => bucketer.bucket(String(id)));

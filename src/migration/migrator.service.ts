@@ -3,12 +3,13 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config.schema';
 import { planJobSpec, type BatchJob } from '../campaigns/campaign-jobs';
 import type { Pacing } from '../campaigns/campaigns.types';
+import { LOCK_TIMEOUT, hasCode } from '../core/errors/error-chain';
 import { cutoverMetrics } from '../core/metrics/metrics';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
 import { RatchetService } from '../flags/ratchet.service';
 import { BackendUnavailableError, MigrationBackend, idempotencyKeyFor, type BackendOutcome } from './backend/backend.port';
-import { BatchesRepository, type BatchRow, type ClaimedUser, type Outcome } from './batches.repository';
+import { BatchesRepository, CLAIM_LOCK_TIMEOUT, type BatchRow, type ClaimedUser, type Outcome } from './batches.repository';
 import { Pacer } from './pacer';
 
 /** Thrown after a commit that sent users back to `eligible`: BullMQ retries the job with backoff. */
@@ -52,7 +53,13 @@ export class MigratorService {
     const pacing = campaign.pacing;
     await this.pace(batch, pacing, campaign.paceUsersPerSecond, parking);
     const started = process.hrtime.bigint();
-    const claimed = await this.batches.claim(batch, this.config.migration.leaseMs);
+    const claimed = await this.batches.claim(batch, this.config.migration.leaseMs).catch((err: unknown) => {
+      if (!hasCode(err, LOCK_TIMEOUT)) throw err;
+      // nothing was claimed: the batch waits a planner interval, without spending an attempt
+      this.log.debug(`batch ${batch.id}: claim met locked rows for ${CLAIM_LOCK_TIMEOUT}; parked`);
+      return null;
+    });
+    if (claimed === null) return parking.park(this.config.migration.plannerIntervalMs);
     if (claimed.length === 0) {
       await this.batches.finishIfIdle(batch.id, 'done');
       return 'skipped';

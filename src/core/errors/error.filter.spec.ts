@@ -61,7 +61,7 @@ describe('toErrorResponse', () => {
 
   it('answers 503 service.contention when PostgreSQL aborted the transaction for a concurrent one', () => {
     const l = { warn: jest.fn(), error: jest.fn() } as unknown as Logger;
-    for (const code of ['40P01', '40001', '55P03']) {
+    for (const code of ['40P01', '40001', '55P03', 'P2028', 'P2034']) {
       const wrapped = Object.assign(new Error('Invalid invocation'), { meta: { driverAdapterError: { cause: { originalCode: code, kind: 'postgres' } } } });
       expect(toErrorResponse(wrapped, l)).toMatchObject({ status: 503, body: { code: 'service.contention' }, headers: { 'retry-after': '1' } });
     }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
 import { DomainError, TooManyRequestsError } from './domain-error';
+import { TRANSIENT_CONFLICT, codesOf, errorChain, hasCode } from './error-chain';
 import { zodIssues } from '../validation/zod.pipe';
 
 export interface ErrorBody {
@@ -40,29 +41,6 @@ const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']
 /** pg, ioredis and pg-pool (no pool connection within DATABASE_POOL_TIMEOUT_MS) */
 const UNAVAILABLE_MESSAGE = /^(Connection terminated|Connection is closed|terminating connection due to administrator command|timeout exceeded when trying to connect)/;
 
-/** serialization_failure, deadlock_detected, lock_not_available */
-const CONFLICT_SQLSTATE = /^(40001|40P01|55P03)$/;
-
-type ChainLink = { kind?: string; code?: unknown; originalCode?: unknown; meta?: { code?: unknown; driverAdapterError?: unknown }; message?: unknown; cause?: unknown };
-
-/** The error, its cause chain, and the driver error a Prisma error wraps (meta.driverAdapterError). */
-function errorChain(err: unknown): ChainLink[] {
-  const queue: unknown[] = [err];
-  const out: ChainLink[] = [];
-  for (let i = 0; i < queue.length && i < 8; i++) {
-    const e = queue[i];
-    if (typeof e !== 'object' || e === null) continue;
-    const x = e as ChainLink;
-    out.push(x);
-    queue.push(x.cause, x.meta?.driverAdapterError);
-  }
-  return out;
-}
-
-function codesOf(x: ChainLink): string[] {
-  return [x.code, x.originalCode, x.meta?.code].filter((c): c is string => typeof c === 'string');
-}
-
 /**
  * A dependency (PostgreSQL, Redis) dropped or refused the connection under this request: the
  * request may succeed if retried, so the answer is 503 with Retry-After, not a 500.
@@ -76,10 +54,6 @@ function dependencyUnavailable(err: unknown): boolean {
   );
 }
 
-/** PostgreSQL aborted the request's transaction for a concurrent one (deadlock, serialization): retryable. */
-function transientConflict(err: unknown): boolean {
-  return errorChain(err).some((x) => codesOf(x).some((c) => CONFLICT_SQLSTATE.test(c)));
-}
 
 /** Maps any thrown value to `{ status, body }`; unexpected errors get an errorId, logged once. */
 export function toErrorResponse(err: unknown, log: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
@@ -110,13 +84,14 @@ export function toErrorResponse(err: unknown, log: Logger): { status: number; bo
     log.warn(`a dependency was unavailable during the request: ${(err as Error)?.message ?? String(err)}`);
     return { status: 503, body: { code: 'service.unavailable', message: 'a backing service (database or Redis) is unavailable; retry shortly' }, headers: { 'retry-after': '1' } };
   }
-  if (transientConflict(err)) {
+  if (hasCode(err, TRANSIENT_CONFLICT)) {
     // nothing was written (the transaction was rolled back); logged, since a deadlock is a lock-order bug to fix
     log.warn(`a concurrent transaction conflicted with the request: ${(err as Error)?.message ?? String(err)}`);
     return { status: 503, body: { code: 'service.contention', message: 'a concurrent change conflicted with this request; nothing was written, retry it' }, headers: { 'retry-after': '1' } };
   }
   const errorId = randomUUID();
-  log.error({ errorId, err }, `unexpected error ${errorId}: ${(err as Error)?.stack ?? String(err)}`);
+  // one string: Nest's Logger prints an object first argument as "[object Object]"
+  log.error(`unexpected error ${errorId}: ${(err as Error)?.stack ?? String(err)}`);
   return { status: 500, body: { code: 'internal', message: 'unexpected error; quote the errorId when reporting', details: { errorId } } };
 }
 
