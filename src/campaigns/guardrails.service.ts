@@ -45,10 +45,11 @@ export class GuardrailsService {
   async check(c: RampCampaign, backlog: BacklogFigures): Promise<HealthCheck> {
     const prev = c.guardrailState;
     const windows = await this.windows(c, prev.windowStartAt ? new Date(prev.windowStartAt) : null);
-    const evaluation = evaluateGuardrails(c.rules, (w) => windows[String(w)], backlog);
+    const paceWaitSeconds = this.paceWait(c, backlog);
+    const evaluation = evaluateGuardrails(c.rules, (w) => windows[String(w)], { ...backlog, paceWaitSeconds });
     const verdict = evaluation.verdict;
     const stop = verdict === 'pause' || verdict === 'halt';
-    const dir = c.steps.length > 0 || c.rules.length > 0 ? paceDirection({ throttled: verdict === 'throttle', oldestQueuedAgeSeconds: backlog.oldestQueuedAgeSeconds, paceWaitSeconds: this.paceWait(c, backlog) }, this.aimd(c)) : null;
+    const dir = c.steps.length > 0 || c.rules.length > 0 ? paceDirection({ throttled: verdict === 'throttle', oldestQueuedAgeSeconds: backlog.oldestQueuedAgeSeconds, paceWaitSeconds }, this.aimd(c)) : null;
     const pace = dir ? nextPace(c.paceUsersPerSecond, dir, this.aimd(c)) : c.paceUsersPerSecond;
     const next: GuardrailStateJson = {
       healthy: verdict === 'ok',

@@ -27,6 +27,18 @@ describe('guardrail measures', () => {
     expect(measure(rule({ metric: 'oldest_queued_age_seconds' }), win(), backlog)).toBe(12);
     expect(measure(rule({ metric: 'oldest_queued_age_seconds' }), win(), { backlogBatches: 0, oldestQueuedAgeSeconds: null })).toBeNull();
   });
+
+  it('the queue age a guardrail judges leaves out the wait the pace itself imposes', () => {
+    const age = rule({ metric: 'oldest_queued_age_seconds', threshold: 120, action: 'throttle' });
+    // at the floor pace (10 users/s) 8 batches of 500 wait 400 s by construction: not congestion
+    const atFloor: BacklogFigures = { backlogBatches: 8, oldestQueuedAgeSeconds: 324, paceWaitSeconds: 400 };
+    expect(measure(age, win(), atFloor)).toBe(0);
+    expect(evaluateGuardrails([age], () => win(), atFloor).verdict).toBe('ok');
+    // workers that do not keep up: the age beyond the pace's own wait trips it
+    const stuck: BacklogFigures = { backlogBatches: 8, oldestQueuedAgeSeconds: 300, paceWaitSeconds: 40 };
+    expect(measure(age, win(), stuck)).toBe(260);
+    expect(evaluateGuardrails([age], () => win(), stuck).verdict).toBe('throttle');
+  });
 });
 
 describe('evaluateGuardrails', () => {

@@ -41,6 +41,8 @@ export interface WindowFigures {
 export interface BacklogFigures {
   backlogBatches: number;
   oldestQueuedAgeSeconds: number | null;
+  /** how long the backlog waits because of the campaign's own pace (backlog users / pace) */
+  paceWaitSeconds?: number;
 }
 
 export interface Trip {
@@ -79,7 +81,9 @@ export function measure(rule: GuardrailRule, w: WindowFigures, b: BacklogFigures
     case 'backlog_batches':
       return b.backlogBatches;
     case 'oldest_queued_age_seconds':
-      return b.oldestQueuedAgeSeconds;
+      // the wait beyond what the pace itself imposes: counted raw, a throttle tripped by it
+      // lowered the pace, which made batches wait longer, which kept it tripped for ever
+      return b.oldestQueuedAgeSeconds === null ? null : Math.max(0, b.oldestQueuedAgeSeconds - Math.max(0, b.paceWaitSeconds ?? 0));
   }
 }
 
