@@ -6,7 +6,6 @@ import type { AppConfig } from '../config/config.schema';
 import { JOBS, batchJobSchema } from '../campaigns/campaign-jobs';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
 import { MigratorService, RetryPendingError } from './migrator.service';
-import { parkDelayMs } from './pacer';
 
 /** batch-migrate jobs. Concurrency comes from WORKER_CONCURRENCY (set at bootstrap); shutdown: src/worker-shutdown.ts. */
 @Processor(QUEUES.migration, { autorun: true })
@@ -30,8 +29,7 @@ export class MigrationProcessor extends WorkerHost implements OnApplicationBoots
     if (!parsed.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${parsed.error.message}`);
     return this.migrator.migrateBatch(parsed.data, {
       park: async (delayMs: number): Promise<never> => {
-        // the oldest parked job wakes first (see parkDelayMs)
-        await job.moveToDelayed(Date.now() + parkDelayMs(delayMs, Date.now() - job.timestamp), token);
+        await job.moveToDelayed(Date.now() + Math.max(1, Math.round(delayMs)), token);
         throw new DelayedError();
       },
     });
