@@ -87,7 +87,7 @@ export class MigratorService {
     const limits = [pacing.maxUsersPerSecond, adaptivePace].filter((n) => n > 0);
     if (limits.length === 0) return;
     const expected = batch.userIds.length > 0 ? batch.userIds.length : pacing.batchSize;
-    const wait = await this.pacer.reserve(batch.campaignId, expected, Math.min(...limits), MAX_PACE_WAIT_MS);
+    const wait = await this.pacer.reserve(batch.campaignId, batch.id, expected, Math.min(...limits), MAX_PACE_WAIT_MS);
     if (wait > MAX_PACE_WAIT_MS) await parking.park(wait);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
