@@ -51,14 +51,30 @@ export class BatchesRepository {
 
   /** The batch and what the migrator needs of its campaign, in one read. */
   async find(batchId: bigint): Promise<(BatchRow & { campaign: BatchCampaign }) | null> {
-    const [r] = await this.prisma.client.$queryRaw<Array<Omit<BatchRow, 'userIds'> & BatchCampaign & { userIds: string | null }>>`
-      SELECT b.id, b.campaign_id AS "campaignId", b.from_bucket AS "fromBucket", b.to_bucket AS "toBucket", array_to_string(b.user_ids, ',') AS "userIds",
-             b.status::text AS status, c.status::text AS "campaignStatus", c.key, c.flag_id AS "flagId",
+    // the per-batch statements of this repository go past Prisma's query layer (`direct`):
+    // ids come back as text
+    const [r] = await this.prisma.direct<Record<'id' | 'campaignId' | 'fromBucket' | 'toBucket' | 'flagId' | 'paceUsersPerSecond', string | number> & {
+      userIds: string | null;
+      status: BatchRow['status'];
+      campaignStatus: CampaignStatus;
+      key: string;
+      pacing: Pacing;
+    }>(Prisma.sql`
+      SELECT b.id::text, b.campaign_id::text AS "campaignId", b.from_bucket AS "fromBucket", b.to_bucket AS "toBucket", array_to_string(b.user_ids, ',') AS "userIds",
+             b.status::text AS status, c.status::text AS "campaignStatus", c.key, c.flag_id::text AS "flagId",
              c.pace_users_per_second AS "paceUsersPerSecond", c.pacing
-      FROM migration_batches b JOIN campaigns c ON c.id = b.campaign_id WHERE b.id = ${batchId}`;
+      FROM migration_batches b JOIN campaigns c ON c.id = b.campaign_id WHERE b.id = ${batchId}`);
     if (!r) return null;
-    const campaign: BatchCampaign = { campaignStatus: r.campaignStatus, key: r.key, flagId: r.flagId, paceUsersPerSecond: r.paceUsersPerSecond, pacing: r.pacing };
-    return { id: r.id, campaignId: r.campaignId, fromBucket: r.fromBucket, toBucket: r.toBucket, userIds: r.userIds ? r.userIds.split(',').map(BigInt) : [], status: r.status, campaign };
+    const campaign: BatchCampaign = { campaignStatus: r.campaignStatus, key: r.key, flagId: BigInt(r.flagId), paceUsersPerSecond: Number(r.paceUsersPerSecond), pacing: r.pacing };
+    return {
+      id: BigInt(r.id),
+      campaignId: BigInt(r.campaignId),
+      fromBucket: Number(r.fromBucket),
+      toBucket: Number(r.toBucket),
+      userIds: r.userIds ? r.userIds.split(',').map(BigInt) : [],
+      status: r.status,
+      campaign,
+    };
   }
 
   /**
@@ -77,68 +93,15 @@ export class BatchesRepository {
    * taken as well. The ceiling check makes a lowered step stop admitting at once.
    */
   async claim(b: BatchRow, leaseMs: number): Promise<ClaimedUser[]> {
-    const db = this.prisma.client;
     // The claim holds FOR SHARE on the campaign row while it takes its users' rows, and a halt
     // waits for every such claim. A claim that met user rows locked by a long statement (a hold
     // placed over many users) kept the halt waiting as long: it now gives up after
     // CLAIM_LOCK_TIMEOUT (55P03, nothing written) and the caller parks the batch.
-    const [, [r]] = await db.$transaction([
-      db.$executeRaw`SELECT set_config('lock_timeout', ${CLAIM_LOCK_TIMEOUT}, true)`,
-      b.userIds.length > 0 ? this.claimUsers(b, leaseMs) : this.claimRange(b, leaseMs),
-    ]);
+    const [r] = await this.prisma.directInTransaction<{ users: string | null }>(
+      { lock_timeout: CLAIM_LOCK_TIMEOUT },
+      b.userIds.length > 0 ? claimUsers(b, leaseMs) : claimRange(b, leaseMs),
+    );
     return parseClaimed(r?.users ?? null);
-  }
-
-  private claimUsers(b: BatchRow, leaseMs: number) {
-    // one text row instead of a row per user: see core/database/sql-lists.ts
-    return this.prisma.client.$queryRaw<Array<{ users: string | null }>>`
-      WITH c AS (SELECT id, clock_timestamp() AS locked_at FROM campaigns WHERE id = ${b.campaignId} AND status = 'running' FOR SHARE),
-      claimed AS (${takeEligible(b, leaseMs)}),
-      n AS (SELECT count(*) AS n FROM claimed),
-      cnt AS (
-        UPDATE progress_counters SET eligible = eligible - n.n, enrolling = enrolling + n.n FROM n
-        WHERE campaign_id = ${b.campaignId} AND shard = ${randomShard()} AND n.n > 0),
-      bat AS (
-        UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.n FROM n
-        WHERE id = ${b.id} AND n.n > 0)
-      SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users FROM claimed`;
-  }
-
-  private claimRange(b: BatchRow, leaseMs: number) {
-    // capability from the row's own copy of users.e2ee_capable (no users lookup: with one per
-    // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md); the
-    // three updates touch disjoint rows (legacy capable, legacy not capable, eligible), all
-    // seen in the statement's one snapshot
-    return this.prisma.client.$queryRaw<Array<{ users: string | null }>>`
-      WITH c AS (
-        SELECT cp.id, cp.planned_ppm, CASE WHEN cp.current_step >= 0 THEN cp.current_step END::smallint AS step, f.version AS flag_version,
-               clock_timestamp() AS locked_at
-        FROM campaigns cp JOIN flags f ON f.id = cp.flag_id WHERE cp.id = ${b.campaignId} AND cp.status = 'running' FOR SHARE OF cp),
-      admitted AS (
-        UPDATE user_migrations um SET state = 'enrolling', attempts = um.attempts + 1,
-          lease_until = clock_timestamp() + ${leaseMs} * interval '1 millisecond', last_error = NULL,
-          admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
-        FROM c
-        WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
-          AND um.e2ee_capable
-        RETURNING um.user_id, um.bucket, um.attempts),
-      not_capable AS (
-        UPDATE user_migrations um SET state = 'ineligible', last_error = ${INELIGIBLE_REASON},
-          admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
-        FROM c
-        WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
-          AND NOT um.e2ee_capable
-        RETURNING um.user_id),
-      retried AS (${takeEligible(b, leaseMs)}),
-      n AS (SELECT (SELECT count(*) FROM admitted) AS a, (SELECT count(*) FROM not_capable) AS i, (SELECT count(*) FROM retried) AS r),
-      cnt AS (
-        UPDATE progress_counters SET legacy = legacy - n.a - n.i, ineligible = ineligible + n.i, eligible = eligible - n.r, enrolling = enrolling + n.a + n.r
-        FROM n WHERE campaign_id = ${b.campaignId} AND shard = ${randomShard()} AND n.a + n.i + n.r > 0),
-      bat AS (
-        UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.a + n.r FROM n
-        WHERE id = ${b.id} AND n.a + n.r > 0)
-      SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users
-      FROM (SELECT * FROM admitted UNION ALL SELECT * FROM retried) claimed`;
   }
 
   /**
@@ -156,7 +119,7 @@ export class BatchesRepository {
     const ids = bigintList(outcomes.map((o) => o.userId));
     const enabledIds = bigintList(outcomes.filter((o) => o.outcome === 'enabled').map((o) => o.userId));
     const failures = JSON.stringify(outcomes.filter((o) => o.outcome !== 'enabled').map((o) => ({ u: o.userId.toString(), o: o.outcome, r: o.reason })));
-    const [r] = await this.prisma.client.$queryRaw<Array<{ campaignStatus: CampaignStatus; e: number; f: number; r: number; enabled: string | null }>>`
+    const [r] = await this.prisma.direct<{ campaignStatus: CampaignStatus; e: number; f: number; r: number; enabled: string | null }>(Prisma.sql`
       WITH o AS (
         SELECT user_id, 'enabled' AS outcome, NULL::text AS reason FROM unnest(${enabledIds}::bigint[]) AS user_id
         UNION ALL
@@ -205,7 +168,7 @@ export class BatchesRepository {
         FROM agg, camp WHERE id = ${b.id} AND (agg.n > 0 OR migration_batches.status <> 'queued'))
       SELECT camp.status::text AS "campaignStatus", agg.e, agg.f, agg.r,
         (SELECT string_agg(user_id::text || ':' || bucket::text, ',') FROM upd WHERE state = 'enabled') AS enabled
-      FROM agg, camp`;
+      FROM agg, camp`);
     return {
       enabled: parseRecords(r.enabled).map(([userId, bucket]) => ({ userId: BigInt(userId), bucket: Number(bucket) })),
       failed: r.f,
@@ -216,10 +179,62 @@ export class BatchesRepository {
 
   /** A job found nothing to claim: a batch nobody else is running is finished. */
   async finishIfIdle(batchId: bigint, status: 'done' | 'dropped'): Promise<void> {
-    await this.prisma.client.$executeRaw`
+    await this.prisma.direct(Prisma.sql`
       UPDATE migration_batches SET status = ${status}::batch_status, finished_at = clock_timestamp()
-      WHERE id = ${batchId} AND status = 'queued'`;
+      WHERE id = ${batchId} AND status = 'queued'`);
   }
+}
+
+function claimUsers(b: BatchRow, leaseMs: number): Prisma.Sql {
+  // one text row instead of a row per user: see core/database/sql-lists.ts
+  return Prisma.sql`
+    WITH c AS (SELECT id, clock_timestamp() AS locked_at FROM campaigns WHERE id = ${b.campaignId} AND status = 'running' FOR SHARE),
+    claimed AS (${takeEligible(b, leaseMs)}),
+    n AS (SELECT count(*) AS n FROM claimed),
+    cnt AS (
+      UPDATE progress_counters SET eligible = eligible - n.n, enrolling = enrolling + n.n FROM n
+      WHERE campaign_id = ${b.campaignId} AND shard = ${randomShard()} AND n.n > 0),
+    bat AS (
+      UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.n FROM n
+      WHERE id = ${b.id} AND n.n > 0)
+    SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users FROM claimed`;
+}
+
+function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
+  // capability from the row's own copy of users.e2ee_capable (no users lookup: with one per
+  // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md); the
+  // three updates touch disjoint rows (legacy capable, legacy not capable, eligible), all
+  // seen in the statement's one snapshot
+  return Prisma.sql`
+    WITH c AS (
+      SELECT cp.id, cp.planned_ppm, CASE WHEN cp.current_step >= 0 THEN cp.current_step END::smallint AS step, f.version AS flag_version,
+             clock_timestamp() AS locked_at
+      FROM campaigns cp JOIN flags f ON f.id = cp.flag_id WHERE cp.id = ${b.campaignId} AND cp.status = 'running' FOR SHARE OF cp),
+    admitted AS (
+      UPDATE user_migrations um SET state = 'enrolling', attempts = um.attempts + 1,
+        lease_until = clock_timestamp() + ${leaseMs} * interval '1 millisecond', last_error = NULL,
+        admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
+      FROM c
+      WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
+        AND um.e2ee_capable
+      RETURNING um.user_id, um.bucket, um.attempts),
+    not_capable AS (
+      UPDATE user_migrations um SET state = 'ineligible', last_error = ${INELIGIBLE_REASON},
+        admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
+      FROM c
+      WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
+        AND NOT um.e2ee_capable
+      RETURNING um.user_id),
+    retried AS (${takeEligible(b, leaseMs)}),
+    n AS (SELECT (SELECT count(*) FROM admitted) AS a, (SELECT count(*) FROM not_capable) AS i, (SELECT count(*) FROM retried) AS r),
+    cnt AS (
+      UPDATE progress_counters SET legacy = legacy - n.a - n.i, ineligible = ineligible + n.i, eligible = eligible - n.r, enrolling = enrolling + n.a + n.r
+      FROM n WHERE campaign_id = ${b.campaignId} AND shard = ${randomShard()} AND n.a + n.i + n.r > 0),
+    bat AS (
+      UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.a + n.r FROM n
+      WHERE id = ${b.id} AND n.a + n.r > 0)
+    SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users
+    FROM (SELECT * FROM admitted UNION ALL SELECT * FROM retried) claimed`;
 }
 
 /** The claim's CTE body for the batch's `eligible` users (a CTE `c` holds the campaign row). */

@@ -32,20 +32,26 @@ export class PlannerService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The periodic tick: plans every running campaign and gives lost batch jobs back. */
   async planAll(): Promise<JobStatus> {
     const running = await this.campaigns.list({ status: 'running', limit: 500 });
     let planned = false;
-    for (const c of running) planned = (await this.plan(c.id)) !== 'skipped' || planned;
+    for (const c of running) planned = (await this.plan(c.id, { ensureJobs: true })) !== 'skipped' || planned;
     return planned ? 'done' : 'skipped';
   }
 
-  async plan(campaignId: bigint): Promise<JobStatus> {
+  /**
+   * `ensureJobs`: also re-add the jobs of the campaign's queued batches (a lost job comes
+   * back). The tick does it; a refill after each batch does not (it re-added up to a backlog
+   * of jobs, a BullMQ script each, for every batch that finished).
+   */
+  async plan(campaignId: bigint, opts: { ensureJobs: boolean } = { ensureJobs: false }): Promise<JobStatus> {
     let c = await this.campaigns.get(String(campaignId));
     const flag = await this.campaigns.getFlag(c);
     const admitted = flag.killed ? 0 : flag.rolloutPpm;
     if (c.admittedPpm !== admitted) await this.repo.setAdmitted(c.id, admitted);
     if (c.status !== 'running' || c.materializedAt === null) return 'skipped';
-    await this.ensureJobs(c);
+    if (opts.ensureJobs) await this.ensureJobs(c);
     let created = 0;
     for (let round = 0; round < MAX_ROUNDS && c.plannedPpm < admitted; round++) {
       const room = c.pacing.backlogBatches - (await this.repo.backlog(c.id));

@@ -509,8 +509,9 @@ export async function checkIntegrity(db: FaultDb, redisUrlForEffects: string, pr
   let effects: string[];
   let calls: Record<string, string>;
   try {
-    effects = await redis.hkeys(`${prefix}:sim-backend:effects`);
+    // the simulated backend counts calls per key: its keys are the effects (docs/migration.md)
     calls = await redis.hgetall(`${prefix}:sim-backend:calls`);
+    effects = Object.keys(calls);
   } finally {
     redis.disconnect();
   }

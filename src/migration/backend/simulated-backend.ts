@@ -14,10 +14,12 @@ export interface SimulatedBackendOptions {
 }
 
 /**
- * A stand-in for the E2EE backend, used by the demo, tests and benchmarks. Effects are
- * recorded per idempotency key in a Redis hash (`HSETNX` for the first effect, `HINCRBY`
- * for how many times a key was applied) so that anyone can prove nobody was set up twice:
- * a second call with the same key returns `enabled` again without a second effect.
+ * A stand-in for the E2EE backend, used by the demo, tests and benchmarks. Every successful
+ * call is counted per idempotency key in ONE Redis hash (`HINCRBY`): a key's first call is its
+ * effect, a later one with the same key is a replay that returns `enabled` again without a
+ * second effect. So the hash's keys are the effects (each at most once) and its values how many
+ * calls carried each key, and anyone can prove nobody was set up twice. (A second hash with the
+ * time of each first effect doubled the backend's Redis cost and was never read.)
  *
  * Permanent failures are sticky per key (decided by a hash of the key), transient ones are
  * random per call, as they would be in a real service.
@@ -35,9 +37,6 @@ export class SimulatedBackend extends MigrationBackend {
     this.random = opts.random ?? Math.random;
   }
 
-  get effectsKey(): string {
-    return `${this.opts.keyPrefix}:sim-backend:effects`;
-  }
 
   async enableBatch(req: BackendBatchRequest): Promise<BackendOutcome[]> {
     await this.throttle(req.users.length);
@@ -64,11 +63,11 @@ export class SimulatedBackend extends MigrationBackend {
 
   /** Keys whose effect took place (each at most once: the backend is idempotent per key). */
   async effectKeys(): Promise<string[]> {
-    return this.redis.hkeys(this.effectsKey);
+    return this.redis.hkeys(this.callsKey);
   }
 
   async effectCount(): Promise<number> {
-    return this.redis.hlen(this.effectsKey);
+    return this.redis.hlen(this.callsKey);
   }
 
   /** How many successful calls carried each key (> 1 after a replay: reaper, killed worker). */
@@ -78,12 +77,12 @@ export class SimulatedBackend extends MigrationBackend {
   }
 
   /**
-   * The first call with a key applies the effect (HSETNX stores when); a replay with the same
-   * key finds it applied and only counts the call. A caller that derived a new key per
-   * attempt would show up here as two effect keys for one user.
+   * The first call with a key applies the effect (the key enters the hash); a replay with the
+   * same key only counts the call. A caller that derived a new key per attempt would show up
+   * here as two effect keys for one user.
    */
   private async applyEffects(keys: readonly string[]): Promise<void> {
-    await this.redis.eval(APPLY, 2, this.effectsKey, this.callsKey, String(Date.now()), ...keys);
+    await this.redis.eval(APPLY, 1, this.callsKey, ...keys);
   }
 
   private async delay(): Promise<void> {
@@ -108,13 +107,12 @@ export class SimulatedBackend extends MigrationBackend {
   }
 }
 
-/** One round trip for a whole batch: first application of a key wins, every call is counted. */
+/** One round trip for a whole batch: every call is counted, the first one per key is its effect. */
 const APPLY = `
-for i = 2, #ARGV do
-  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1])
-  redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
+for i = 1, #ARGV do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
 end
-return #ARGV - 1`;
+return #ARGV`;
 
 /** A deterministic share of keys fails permanently, whichever worker or attempt asks. */
 export function stickyPermanent(key: string, ratio: number): boolean {
