@@ -202,31 +202,30 @@ function claimUsers(b: BatchRow, leaseMs: number): Prisma.Sql {
 
 function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
   // capability from the row's own copy of users.e2ee_capable (no users lookup: with one per
-  // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md); the
-  // three updates touch disjoint rows (legacy capable, legacy not capable, eligible), all
-  // seen in the statement's one snapshot
+  // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md). ONE
+  // update admits the range's legacy users: capable ones become `enrolling`, the others
+  // `ineligible` with the reason (two updates, one per kind, read the range twice: ≈ 7% of a
+  // claim). The eligible ones (transient failures back for a retry, reaped users) are taken
+  // by a second update; the two touch disjoint rows, seen in the statement's one snapshot.
   return Prisma.sql`
     WITH c AS (
       SELECT cp.id, cp.planned_ppm, CASE WHEN cp.current_step >= 0 THEN cp.current_step END::smallint AS step, f.version AS flag_version,
              clock_timestamp() AS locked_at
       FROM campaigns cp JOIN flags f ON f.id = cp.flag_id WHERE cp.id = ${b.campaignId} AND cp.status = 'running' FOR SHARE OF cp),
     admitted AS (
-      UPDATE user_migrations um SET state = 'enrolling', attempts = um.attempts + 1,
-        lease_until = clock_timestamp() + ${leaseMs} * interval '1 millisecond', last_error = NULL,
+      UPDATE user_migrations um SET
+        state = (CASE WHEN um.e2ee_capable THEN 'enrolling' ELSE 'ineligible' END)::migration_state,
+        attempts = CASE WHEN um.e2ee_capable THEN um.attempts + 1 ELSE um.attempts END,
+        lease_until = CASE WHEN um.e2ee_capable THEN clock_timestamp() + ${leaseMs} * interval '1 millisecond' ELSE um.lease_until END,
+        last_error = CASE WHEN um.e2ee_capable THEN NULL ELSE ${INELIGIBLE_REASON} END,
         admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
       FROM c
       WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
-        AND um.e2ee_capable
-      RETURNING um.user_id, um.bucket, um.attempts),
-    not_capable AS (
-      UPDATE user_migrations um SET state = 'ineligible', last_error = ${INELIGIBLE_REASON},
-        admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
-      FROM c
-      WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
-        AND NOT um.e2ee_capable
-      RETURNING um.user_id),
+      RETURNING um.user_id, um.bucket, um.attempts, um.state),
     retried AS (${takeEligible(b, leaseMs)}),
-    n AS (SELECT (SELECT count(*) FROM admitted) AS a, (SELECT count(*) FROM not_capable) AS i, (SELECT count(*) FROM retried) AS r),
+    n AS (
+      SELECT (SELECT count(*) FROM admitted WHERE state = 'enrolling') AS a, (SELECT count(*) FROM admitted WHERE state = 'ineligible') AS i,
+             (SELECT count(*) FROM retried) AS r),
     cnt AS (
       UPDATE progress_counters SET legacy = legacy - n.a - n.i, ineligible = ineligible + n.i, eligible = eligible - n.r, enrolling = enrolling + n.a + n.r
       FROM n WHERE campaign_id = ${b.campaignId} AND shard = ${randomShard()} AND n.a + n.i + n.r > 0),
@@ -234,7 +233,7 @@ function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
       UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.a + n.r FROM n
       WHERE id = ${b.id} AND n.a + n.r > 0)
     SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users
-    FROM (SELECT * FROM admitted UNION ALL SELECT * FROM retried) claimed`;
+    FROM (SELECT user_id, bucket, attempts FROM admitted WHERE state = 'enrolling' UNION ALL SELECT * FROM retried) claimed`;
 }
 
 /** The claim's CTE body for the batch's `eligible` users (a CTE `c` holds the campaign row). */
