@@ -90,9 +90,15 @@ export class CampaignsRepository {
   /**
    * One conditional statement: status `from` → `to` at `expectedVersion`. Times come from
    * `clock_timestamp()` so that halt-to-last-commit is measured on one clock (PostgreSQL's).
+   * The row lock is taken first (`locked`), so the times are read once the lock is held: an
+   * UPDATE alone computed them before waiting for the batch claims' FOR SHARE locks, and new
+   * claims could still take theirs meanwhile, so a claim that committed before the halt could
+   * carry a later `started_at` than the halt's `halted_at`.
    */
   async transition(id: bigint, expectedVersion: number, from: CampaignStatus, to: CampaignStatus, fx: TransitionEffects, db: Db): Promise<Campaign | null> {
     const n = await db.$executeRaw`
+      WITH locked AS (
+        SELECT id FROM campaigns WHERE id = ${id} AND version = ${expectedVersion} AND status = ${from}::campaign_status FOR NO KEY UPDATE)
       UPDATE campaigns SET
         status = ${to}::campaign_status,
         version = version + 1,
@@ -103,7 +109,7 @@ export class CampaignsRepository {
         halt_reason = CASE WHEN ${fx.halt !== undefined} THEN ${fx.halt?.reason ?? null} ELSE halt_reason END,
         halt_to_last_commit_ms = CASE WHEN ${fx.halt !== undefined} THEN 0 ELSE halt_to_last_commit_ms END,
         completed_at = CASE WHEN ${fx.complete === true} THEN clock_timestamp() ELSE completed_at END
-      WHERE id = ${id} AND version = ${expectedVersion} AND status = ${from}::campaign_status`;
+      FROM locked WHERE campaigns.id = locked.id AND campaigns.version = ${expectedVersion} AND campaigns.status = ${from}::campaign_status`;
     return n === 1 ? this.findById(id, db) : null;
   }
 

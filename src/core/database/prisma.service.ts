@@ -21,6 +21,10 @@ export function createPrismaClient(url: string, poolSize: number, poolTimeoutMs 
 /** Prisma over a pg pool that the caller may also use directly ($disconnect ends the pool). */
 export function createDatabase(url: string, poolSize: number, poolTimeoutMs = 30_000): { client: PrismaClient; pool: Pool } {
   const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: poolTimeoutMs });
+  // an idle connection that dies (server restart, pg_terminate_backend) emits 'error' on the
+  // pool; with no listener that would crash the process before Prisma's adapter adds its own
+  // (on its first query). The pool drops that connection either way.
+  pool.on('error', () => undefined);
   return { client: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }), pool };
 }
 
