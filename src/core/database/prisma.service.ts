@@ -60,17 +60,26 @@ export class PrismaService implements OnModuleDestroy {
       return `SET LOCAL ${name} = '${value}'`;
     });
     const client: PoolClient = await this.pool.connect();
+    // between its queries the checked-out connection has no listener: a connection killed then
+    // (pg_terminate_backend, a restart) would emit an unhandled 'error' and crash the process;
+    // the next query fails instead, and the connection is dropped below
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
+    const release = (err?: Error | boolean): void => {
+      client.off('error', ignore);
+      client.release(err);
+    };
     try {
       await client.query(['BEGIN', ...set].join('; '));
       const rows = (await client.query<T>(sql.text, sql.values)).rows;
       await client.query('COMMIT');
-      client.release();
+      release();
       return rows;
     } catch (err) {
       // a connection that cannot even roll back is dropped, not handed to the next caller
       await client.query('ROLLBACK').then(
-        () => client.release(),
-        (e: unknown) => client.release(e instanceof Error ? e : true),
+        () => release(),
+        (e: unknown) => release(e instanceof Error ? e : true),
       );
       throw err;
     }
