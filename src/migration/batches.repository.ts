@@ -53,24 +53,23 @@ export class BatchesRepository {
   async find(batchId: bigint): Promise<(BatchRow & { campaign: BatchCampaign }) | null> {
     // the per-batch statements of this repository go past Prisma's query layer (`direct`):
     // ids come back as text
-    const [r] = await this.prisma.direct<Record<'id' | 'campaignId' | 'fromBucket' | 'toBucket' | 'flagId' | 'paceUsersPerSecond', string | number> & {
+    const [r] = await this.prisma.direct<Omit<BatchRow, 'id' | 'campaignId' | 'userIds'> & Omit<BatchCampaign, 'flagId'> & {
+      id: string;
+      campaignId: string;
+      flagId: string;
       userIds: string | null;
-      status: BatchRow['status'];
-      campaignStatus: CampaignStatus;
-      key: string;
-      pacing: Pacing;
     }>(Prisma.sql`
       SELECT b.id::text, b.campaign_id::text AS "campaignId", b.from_bucket AS "fromBucket", b.to_bucket AS "toBucket", array_to_string(b.user_ids, ',') AS "userIds",
              b.status::text AS status, c.status::text AS "campaignStatus", c.key, c.flag_id::text AS "flagId",
              c.pace_users_per_second AS "paceUsersPerSecond", c.pacing
       FROM migration_batches b JOIN campaigns c ON c.id = b.campaign_id WHERE b.id = ${batchId}`);
     if (!r) return null;
-    const campaign: BatchCampaign = { campaignStatus: r.campaignStatus, key: r.key, flagId: BigInt(r.flagId), paceUsersPerSecond: Number(r.paceUsersPerSecond), pacing: r.pacing };
+    const campaign: BatchCampaign = { campaignStatus: r.campaignStatus, key: r.key, flagId: BigInt(r.flagId), paceUsersPerSecond: r.paceUsersPerSecond, pacing: r.pacing };
     return {
       id: BigInt(r.id),
       campaignId: BigInt(r.campaignId),
-      fromBucket: Number(r.fromBucket),
-      toBucket: Number(r.toBucket),
+      fromBucket: r.fromBucket,
+      toBucket: r.toBucket,
       userIds: r.userIds ? r.userIds.split(',').map(BigInt) : [],
       status: r.status,
       campaign,
