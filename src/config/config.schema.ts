@@ -29,6 +29,7 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: int(4, 1, 256),
   WORKER_SHUTDOWN_GRACE_MS: int(25_000, 0, 600_000),
   WORKER_METRICS_PORT: int(0, 0, 65535),
+  WORKER_HEARTBEAT_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
 
   MIGRATION_BATCH_SIZE: int(1000, 1, 50_000),
   MIGRATION_MAX_ATTEMPTS: int(5, 1, 100),
@@ -74,7 +75,7 @@ export interface AppConfig {
   redis: { url: string; prefix: string };
   http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
   auth: { adminKey?: string; failedLimitPerMinute: number };
-  worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number };
+  worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number; heartbeatTimeoutMs: number };
   migration: MigrationConfig;
   backend: BackendConfig;
   users: { importMaxLineBytes: number; importRejectedSample: number };
@@ -131,6 +132,7 @@ export function toAppConfig(env: Env): AppConfig {
       concurrency: env.WORKER_CONCURRENCY,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: env.WORKER_METRICS_PORT,
+      heartbeatTimeoutMs: env.WORKER_HEARTBEAT_TIMEOUT_MS,
     },
     migration: {
       batchSize: env.MIGRATION_BATCH_SIZE,

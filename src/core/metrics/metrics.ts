@@ -91,6 +91,19 @@ export const cutoverMetrics = {
     labelNames: ['queue', 'state'] as const,
     registers,
   }),
+  /** worker: jobs this process finished, by queue and outcome. */
+  workerJobs: new Counter({
+    name: 'cutover_worker_jobs_total',
+    help: 'Jobs finished by this worker process, by queue and outcome (completed, failed)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers,
+  }),
+  /** worker: when this process last proved that it consumes (src/worker-heartbeat.ts). */
+  workerHeartbeat: new Gauge({
+    name: 'cutover_worker_heartbeat_timestamp_seconds',
+    help: 'Unix time of the last job this worker process took or finished, or of its last look at queues with nothing waiting',
+    registers,
+  }),
 } as const;
 
 let defaultsEnabled = false;
