@@ -20,6 +20,9 @@ VERSION=$(node -p "require('./package.json').version")
 IMAGE="localhost/cutover:$VERSION"
 BASE="docker.io/library/$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)"
 RUN_ID="img$(date +%s)$RANDOM"
+# runc rather than crun (which refuses hybrid cgroup hierarchies), and resource limits below the
+# host's hard limits: sandboxes where a container may not set its limits to the hard limit exist
+OCI=(--runtime runc --ulimit nproc=4096:4096 --ulimit nofile=16384:16384)
 
 say() { printf '[build-image] %s\n' "$*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
@@ -36,7 +39,7 @@ mkdir -p "$WORK"
 
 ensure_tools() {
   local missing=()
-  for t in buildah podman debootstrap psql redis-cli; do command -v "$t" >/dev/null || missing+=("$t"); done
+  for t in buildah podman runc debootstrap psql redis-cli; do command -v "$t" >/dev/null || missing+=("$t"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing ${missing[*]}"
   local pkgs=("${missing[@]/psql/postgresql-client}"); pkgs=("${pkgs[@]/redis-cli/redis-tools}")
@@ -85,9 +88,16 @@ build_image() {
   # the committed tree, as a clean clone has it (.dockerignore applies on top)
   rm -rf "$WORK/context" && mkdir -p "$WORK/context"
   git archive HEAD | tar -x -C "$WORK/context"
+  # a host that reaches the npm registry through a proxy with its own CA (NODE_EXTRA_CA_CERTS)
+  # lends that CA to the build's npm as a mount, which leaves no trace in the image's layers
+  local ca=()
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+    printf 'cafile=/etc/ssl/build-ca.crt\n' >"$WORK/npmrc"
+    ca=(--volume "$NODE_EXTRA_CA_CERTS:/etc/ssl/build-ca.crt:ro" --volume "$WORK/npmrc:/root/.npmrc:ro")
+  fi
   say "buildah bud -t $IMAGE (commit $(git rev-parse --short HEAD))"
   local t0=$SECONDS
-  buildah bud --quiet --layers --pull-never --network host -t "$IMAGE" -f "$WORK/context/Dockerfile" "$WORK/context" >"$WORK/build.log" 2>&1 \
+  buildah bud --quiet --layers --pull-never --network host "${OCI[@]}" "${ca[@]}" -t "$IMAGE" -f "$WORK/context/Dockerfile" "$WORK/context" >"$WORK/build.log" 2>&1 \
     || { tail -n 30 "$WORK/build.log" >&2; fail "buildah bud (see $WORK/build.log)"; }
   say "built in $((SECONDS - t0)) s: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 }
@@ -113,12 +123,12 @@ run_checks() {
     -e "AUTH_ADMIN_KEY=$admin_key" -e "AUTH_EVALUATOR_KEY=$evaluator_key" -e BACKEND_KIND=simulated -e BACKEND_SIM_LATENCY_MS=5
     -e HTTP_HOST=127.0.0.1 -e "HTTP_PORT=$api_port" -e "WORKER_METRICS_PORT=$worker_port" -e MIGRATION_PLANNER_INTERVAL_MS=500)
   # as the chart runs them: uid 1000, read-only root, a writable /tmp only
-  local sandbox=(--network host --user 1000:1000 --read-only --tmpfs /tmp)
+  local sandbox=(--network host --user 1000:1000 --read-only --tmpfs /tmp "${OCI[@]:2}")
   say "migration Job: bash scripts/prisma.sh migrate deploy"
-  podman run --rm "${sandbox[@]}" "${env[@]}" "$IMAGE" bash scripts/prisma.sh migrate deploy >"$WORK/migrate.log" 2>&1 \
+  podman --runtime runc run --rm "${sandbox[@]}" "${env[@]}" "$IMAGE" bash scripts/prisma.sh migrate deploy >"$WORK/migrate.log" 2>&1 \
     || { cat "$WORK/migrate.log" >&2; fail "migrate deploy"; }
-  podman run -d --name "$RUN_ID-api" "${sandbox[@]}" "${env[@]}" "$IMAGE" >/dev/null
-  podman run -d --name "$RUN_ID-worker" "${sandbox[@]}" "${env[@]}" "$IMAGE" node --max-old-space-size=256 dist/src/main.worker.js >/dev/null
+  podman --runtime runc run -d --name "$RUN_ID-api" "${sandbox[@]}" "${env[@]}" "$IMAGE" >/dev/null
+  podman --runtime runc run -d --name "$RUN_ID-worker" "${sandbox[@]}" "${env[@]}" "$IMAGE" node --max-old-space-size=256 dist/src/main.worker.js >/dev/null
   say "API on 127.0.0.1:$api_port, worker on :$worker_port; checking"
   CUTOVER_URL="http://127.0.0.1:$api_port" WORKER_URL="http://127.0.0.1:$worker_port" ADMIN_KEY="$admin_key" EVALUATOR_KEY="$evaluator_key" \
     node scripts/check-running-image.js || {
