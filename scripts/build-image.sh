@@ -102,6 +102,7 @@ build_image() {
   say "built in $((SECONDS - t0)) s: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 }
 
+new_key() { node -e 'const c=require("crypto");console.log(`co_${c.randomBytes(8).toString("hex").slice(0,8)}_${c.randomBytes(24).toString("base64url")}`)'; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 cleanup() {
@@ -116,8 +117,7 @@ run_checks() {
   trap cleanup EXIT
   local api_port worker_port admin_key evaluator_key
   api_port=$(free_port); worker_port=$(free_port)
-  admin_key="co_$(tr -dc a-z0-9 </dev/urandom | head -c 8)_$(tr -dc A-Za-z0-9 </dev/urandom | head -c 32)"
-  evaluator_key="co_$(tr -dc a-z0-9 </dev/urandom | head -c 8)_$(tr -dc A-Za-z0-9 </dev/urandom | head -c 32)"
+  admin_key=$(new_key); evaluator_key=$(new_key)
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE \"$DB\"" >/dev/null
   local env=(-e "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/$DB" -e REDIS_URL=redis://127.0.0.1:6379 -e "REDIS_PREFIX=$RUN_ID"
     -e "AUTH_ADMIN_KEY=$admin_key" -e "AUTH_EVALUATOR_KEY=$evaluator_key" -e BACKEND_KIND=simulated -e BACKEND_SIM_LATENCY_MS=5
