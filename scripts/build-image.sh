@@ -97,7 +97,7 @@ build_image() {
   fi
   say "buildah bud -t $IMAGE (commit $(git rev-parse --short HEAD))"
   local t0=$SECONDS
-  buildah bud --quiet --layers --pull-never --network host "${OCI[@]}" "${ca[@]}" -t "$IMAGE" -f "$WORK/context/Dockerfile" "$WORK/context" >"$WORK/build.log" 2>&1 \
+  buildah bud --quiet --layers --force-rm --pull-never --network host "${OCI[@]}" "${ca[@]}" -t "$IMAGE" -f "$WORK/context/Dockerfile" "$WORK/context" >"$WORK/build.log" 2>&1 \
     || { tail -n 30 "$WORK/build.log" >&2; fail "buildah bud (see $WORK/build.log)"; }
   say "built in $((SECONDS - t0)) s: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 }
