@@ -25,6 +25,10 @@ describe('worker liveness: the consumption heartbeat on WORKER_METRICS_PORT', ()
     const r = await fetch(`http://127.0.0.1:${port}/health/live`);
     return { status: r.status, body: (await r.json()) as { status: string; heartbeat: { lastBeat: string; lastBeatAgeMs: number } } };
   };
+  const jobsFinished = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return [...text.matchAll(/^cutover_worker_jobs_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
   const consumers = () => PROCESSORS.map((p) => worker.get(p, { strict: false }).worker);
 
   beforeAll(async () => {
@@ -55,8 +59,11 @@ describe('worker liveness: the consumption heartbeat on WORKER_METRICS_PORT', ()
     // the metrics port itself still answers: /metrics alone would not have noticed
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
 
+    const finishedBefore = await jobsFinished();
     for (const w of consumers()) void w.resume();
     const up = await waitFor('liveness 200', live, (x) => x.status === 200, 20_000);
-    expect(up.body.heartbeat.lastBeat).toBe('job');
+    expect(up.body.status).toBe('up');
+    // it is healthy because it consumed again: the jobs that waited got finished
+    expect(await waitFor('finished jobs', jobsFinished, (n) => n > finishedBefore, 20_000)).toBeGreaterThan(finishedBefore);
   });
 });
