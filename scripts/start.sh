@@ -17,8 +17,12 @@ if [ -z "${AUTH_ADMIN_KEY:-}" ]; then
   AUTH_ADMIN_KEY=$(head -n 1 "$KEY_FILE")
   export AUTH_ADMIN_KEY
   KEY_WHERE="in $KEY_FILE (export CUTOVER_API_KEY=\$(cat $KEY_FILE))"
+  KEY_NAME="the admin key in $KEY_FILE"
+  MINT_OUT=" --out $KEY_FILE"
 else
   KEY_WHERE="the AUTH_ADMIN_KEY you set"
+  KEY_NAME="AUTH_ADMIN_KEY"
+  MINT_OUT=''
 fi
 export HTTP_PORT="${HTTP_PORT:-3000}"
 export LOG_LEVEL="${LOG_LEVEL:-info}"
@@ -45,8 +49,8 @@ for _ in $(seq 100); do
 done
 
 if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AUTH_ADMIN_KEY" "$URL/api/v1/keys/me")" = 401 ]; then
-  printf '[cutover] the admin key (%s) is revoked. Mint a new one from this machine:\n' "$KEY_WHERE" >&2
-  printf '[cutover]   source scripts/services.sh && npm run admin -- mint-admin-key --reason "admin key revoked" --out %s\n' "$KEY_FILE" >&2
+  printf '[cutover] %s is revoked. Mint a new admin key from this machine:\n' "$KEY_NAME" >&2
+  printf '[cutover]   source scripts/services.sh && npm run admin -- mint-admin-key --reason "admin key revoked"%s\n' "$MINT_OUT" >&2
   printf '[cutover] then restart (docs/operations.md, "Lost admin key")\n' >&2
 elif [ "${CUTOVER_DEMO:-1}" = 1 ] && [ -f dist/src/cli/demo.js ]; then
   CUTOVER_API_KEY="$AUTH_ADMIN_KEY" node dist/src/cli/demo.js --url "$URL" >&2 || printf '[cutover] demo could not be loaded; see above\n' >&2
