@@ -4,13 +4,14 @@ import { AuthModule } from './auth/auth.module';
 import { Clock, SystemClock } from './clock/clock';
 import { DatabaseModule } from './database/database.module';
 import { QueueModule } from './queue/queue.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
-/** Everything every process needs: database, Redis, queues, clock, audit, API keys. */
+/** Everything every process needs: database, Redis, rate limits, queues, clock, audit, API keys. */
 @Global()
 @Module({
-  imports: [DatabaseModule, RedisModule, QueueModule, AuditModule, AuthModule],
+  imports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule],
   providers: [{ provide: Clock, useClass: SystemClock }],
-  exports: [DatabaseModule, RedisModule, QueueModule, AuditModule, AuthModule, Clock],
+  exports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule, Clock],
 })
 export class CoreModule {}
