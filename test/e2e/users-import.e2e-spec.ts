@@ -70,7 +70,7 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
       headers: { 'content-type': NDJSON },
     });
     expect(r.body.rejectedLines).toEqual([
-      { line: 1, reason: expect.stringContaining('ids above 2^53 must be written as strings') },
+      { line: 1, reason: 'id: is above 2^53, where JSON numbers lose digits: write ids this large as strings' },
       { line: 2, reason: expect.stringContaining('NUL') },
       { line: 3, reason: expect.stringContaining('longer than 512 bytes') },
     ]);
