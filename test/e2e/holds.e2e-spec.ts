@@ -178,12 +178,12 @@ describe('holds, forecast and explain during a ramp', () => {
       `SELECT um.user_id::text AS id, um.enrolled_step AS step, um.bucket FROM user_migrations um JOIN campaigns c ON c.id = um.campaign_id WHERE c.key = 'holdme' AND um.state = 'enabled' AND um.enrolled_via = 'ramp' LIMIT 1`,
     );
     const e = (await api.request('GET', `/api/v1/campaigns/holdme/users/${enabled.id}`)).body;
-    expect(e).toMatchObject({ state: 'enabled', reason: 'enabled', enrolledBy: `step ${enabled.step}`, bucket: enabled.bucket, admittedByCurrentStep: true, recoveryState: 'prompted', flagVersion: expect.any(Number) });
+    expect(e).toMatchObject({ state: 'enabled', reason: 'enabled', enrolledBy: `step ${enabled.step + 1}`, bucket: enabled.bucket, admittedByCurrentStep: true, recoveryState: 'prompted', flagVersion: expect.any(Number) });
     expect(e.enabledAt).toEqual(expect.any(String));
     const cli = await cutover(api, ['users', 'explain', 'holdme', enabled.id]);
     expect(cli).toMatchObject({ code: 0, stderr: '' });
     expect(cli.stdout).toContain(e.why);
-    expect(cli.stdout).toMatch(new RegExp(`^enrolled via:\\s+step ${enabled.step}$`, 'm'));
+    expect(cli.stdout).toMatch(new RegExp(`^enrolled via:\\s+step ${enabled.step + 1}$`, 'm'));
     expect(JSON.parse((await cutover(api, ['--json', 'users', 'explain', 'holdme', enabled.id])).stdout)).toEqual(e);
     const missing = await cutover(api, ['users', 'explain', 'holdme', '999999999']);
     expect(missing.code).toBe(1);
