@@ -6,8 +6,9 @@ import { percent, time } from '../../src/progress/dashboard/assets/format';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
 import { testOutputPath } from '../support/output';
 import { chartAxisProblems, launchChromium, newPage, openCampaign, signIn } from './dashboard.browser';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { setPlan } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
 
 /** The page's globals inside page.waitForFunction callbacks (this project compiles without the DOM lib). */
 declare const document: any;

@@ -1,6 +1,7 @@
 import { createRedis } from '../../src/core/redis/redis.service';
 import { createTestEnvironment, startTestApi, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
 
 const FAILED_LIMIT = 4;
 const OPT_IN_LIMIT = 3;

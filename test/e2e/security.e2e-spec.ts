@@ -3,8 +3,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { PinoNestLogger } from '../../src/core/logging/logger';
 import { WorkerModule } from '../../src/worker.module';
 import { createTestEnvironment, LogSink, startTestApi, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { probe } from './security.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const HELMET_HEADERS: Record<string, RegExp> = {
   'x-content-type-options': /^nosniff$/,
