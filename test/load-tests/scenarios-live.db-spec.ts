@@ -23,10 +23,24 @@ function failedChecks(rt: Runtime) {
   return rt.checks.filter((c) => !c.ok);
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(url + path, {
+/**
+ * The k6 runtime blocks this process for seconds at a time (its requests are synchronous), so
+ * the API may close an idle keep-alive socket without this process noticing; a request sent on
+ * such a socket fails at once, unread by the server ("other side closed"), and is sent again.
+ */
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url + path, init);
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+    return fetch(url + path, init);
+  }
+}
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
+  const res = await send(path, {
     method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   return res.json();
@@ -117,12 +131,9 @@ describe('k6 scenarios against the real API', () => {
     expect(rt.samples.get('stream_ok')).toEqual([true]);
     expect(rt.samples.get('stream_held_ms')![0]).toBeGreaterThanOrEqual(1800);
     // leave the worker to the next scenario's campaign
-    const res = await fetch(`${url}/api/v1/campaigns/${data.campaign}/halt`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', 'if-match': `"${(await api('GET', `/api/v1/campaigns/${data.campaign}`)).version}"` },
-      body: JSON.stringify({ reason: 'progress-watch scenario done' }),
-    });
-    expect(res.status).toBe(200);
+    const ifMatch = `"${(await api('GET', `/api/v1/campaigns/${data.campaign}`)).version}"`;
+    const halted = await api('POST', `/api/v1/campaigns/${data.campaign}/halt`, { reason: 'progress-watch scenario done' }, { 'if-match': ifMatch });
+    expect(halted).toMatchObject({ status: 'halted' });
   }, 120_000);
 
   it('migration-scale.js: starts a campaign over the population and sees it settle', async () => {
