@@ -3,15 +3,16 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { Clock, SystemClock } from './clock/clock';
 import { DatabaseModule } from './database/database.module';
+import { DependencyChecks } from './health/dependency-checks';
 import { QueueModule } from './queue/queue.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
-/** Everything every process needs: database, Redis, rate limits, queues, clock, audit, API keys. */
+/** Everything every process needs: database, Redis, rate limits, queues, clock, audit, API keys, dependency checks. */
 @Global()
 @Module({
   imports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule],
-  providers: [{ provide: Clock, useClass: SystemClock }],
-  exports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule, Clock],
+  providers: [{ provide: Clock, useClass: SystemClock }, DependencyChecks],
+  exports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule, Clock, DependencyChecks],
 })
 export class CoreModule {}
