@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, database and end-to-end, against real PostgreSQL and Redis.
+# The whole test suite: unit, database, end-to-end and browser, against real PostgreSQL and Redis.
 # Extra arguments go to Jest (e.g. `npm test -- --selectProjects unit`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
+bash scripts/ensure-chromium.sh
 source scripts/promtool.sh
 export TZ=UTC
 # The test databases are cloned from a template on the same server as DATABASE_URL.

@@ -26,7 +26,7 @@ describe('explain', () => {
       firstStepAdmitting: 1,
       enrolledBy: null,
       code: 'above_ceiling',
-      why: 'bucket 42000 is not below the ceiling of step 0, 10000 ppm; step 1 (50000 ppm) will admit it',
+      why: 'bucket 42000 is not below the ceiling of step 1 of 3, 10000 ppm; step 2 (50000 ppm) will admit it',
     });
   });
 
@@ -51,12 +51,12 @@ describe('explain', () => {
   });
 
   it.each([
-    ['enabled', { enabledAt: new Date(Date.UTC(2026, 0, 2)), enrolledVia: 'ramp', enrolledStep: 1 }, 'enabled', 'encrypted since 2026-01-02T00:00:00.000Z, enrolled via step 1; enabled is final'],
+    ['enabled', { enabledAt: new Date(Date.UTC(2026, 0, 2)), enrolledVia: 'ramp', enrolledStep: 1 }, 'enabled', 'encrypted since 2026-01-02T00:00:00.000Z, enrolled via step 2; enabled is final'],
     ['held', { hold: { id: 7n, reason: 'regulator' } }, 'held', 'held by hold 7: regulator'],
     ['enrolling', { attempts: 2 }, 'in_flight', 'a backend call for this user is in flight (attempt 2)'],
     ['failed', { attempts: 5, lastError: 'mailbox locked' }, 'failed', 'failed after 5 attempts: mailbox locked; POST .../retry-failed gives another chance'],
     ['ineligible', { enrolledVia: 'opt_in', lastError: 'device cannot do E2EE yet' }, 'ineligible', 'admitted via opt-in but cannot move yet: device cannot do E2EE yet'],
-    ['eligible', { enrolledVia: 'ramp', enrolledStep: 0 }, 'waiting_for_batch', 'admitted via step 0; waiting for its batch'],
+    ['eligible', { enrolledVia: 'ramp', enrolledStep: 0 }, 'waiting_for_batch', 'admitted via step 1; waiting for its batch'],
   ] as const)('%s', (state, extra, code, why) => {
     expect(explain({ ...base, ...extra, state })).toMatchObject({ code, why });
   });
@@ -75,7 +75,7 @@ describe('explain', () => {
 
   it('enrolledBy', () => {
     expect(enrolledBy({ enrolledVia: 'opt_in', enrolledStep: null })).toBe('opt-in');
-    expect(enrolledBy({ enrolledVia: 'ramp', enrolledStep: 3 })).toBe('step 3');
+    expect(enrolledBy({ enrolledVia: 'ramp', enrolledStep: 3 })).toBe('step 4');
     expect(enrolledBy({ enrolledVia: 'ramp', enrolledStep: null })).toBe('ramp');
     expect(enrolledBy({ enrolledVia: null, enrolledStep: null })).toBeNull();
   });

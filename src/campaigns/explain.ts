@@ -48,7 +48,7 @@ export interface Explanation {
 
 export function enrolledBy(f: Pick<ExplainFacts, 'enrolledVia' | 'enrolledStep'>): string | null {
   if (f.enrolledVia === 'opt_in') return 'opt-in';
-  if (f.enrolledVia === 'ramp') return f.enrolledStep !== null ? `step ${f.enrolledStep}` : 'ramp';
+  if (f.enrolledVia === 'ramp') return f.enrolledStep !== null ? `step ${f.enrolledStep + 1}` : 'ramp';
   return null;
 }
 
@@ -79,8 +79,8 @@ function why(f: ExplainFacts, first: number | null): { code: ExplainCode; why: s
 function legacyWhy(f: ExplainFacts, first: number | null): { code: ExplainCode; why: string } {
   if (f.flagKilled) return { code: 'flag_killed', why: 'the admission flag is killed: nobody new is admitted' };
   if (f.bucket >= f.ceilingPpm) {
-    const step = f.currentStep >= 0 ? `step ${f.currentStep}` : 'the ramp (not started)';
-    const next = first !== null ? `; step ${first} (${f.steps[first].ppm} ppm) will admit it` : '';
+    const step = f.currentStep >= 0 ? `step ${f.currentStep + 1} of ${f.steps.length}` : 'the ramp (not started)';
+    const next = first !== null ? `; step ${first + 1} (${f.steps[first].ppm} ppm) will admit it` : '';
     return { code: 'above_ceiling', why: `bucket ${f.bucket} is not below the ceiling of ${step}, ${f.ceilingPpm} ppm${next}` };
   }
   if (f.campaignStatus !== 'running') return { code: 'campaign_not_running', why: `inside the ceiling, but the campaign is ${f.campaignStatus}` };

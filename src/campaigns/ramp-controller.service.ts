@@ -93,7 +93,7 @@ export class RampControllerService {
     if (!c || c.currentStep < 0) return;
     const ppm = stepPpm(c.steps, c.currentStep);
     if (!flag.killed && flag.rolloutPpm !== ppm && (await this.ramp.syncFlag(c, flag.key, flag.version))) {
-      this.log.warn(`campaign ${c.key}: flag ${flag.key} was at ${flag.rolloutPpm} ppm, step ${c.currentStep} says ${ppm}; re-aligned`);
+      this.log.warn(`campaign ${c.key}: flag ${flag.key} was at ${flag.rolloutPpm} ppm, step ${c.currentStep + 1} says ${ppm}; re-aligned`);
     }
     // a planner round that read the flag just before a lowering may have planned above the step
     if (c.plannedPpm > ppm) await this.ramp.enforceCeiling(c);

@@ -51,7 +51,7 @@ describe('decideRampTick', () => {
 
   it('holds a step for exactly holdMinutes on the injected clock', () => {
     clock.advance(60 * 60_000 - 1);
-    expect(decideRampTick(state(), healthy, clock.now())).toEqual({ kind: 'wait', reason: 'hold', detail: 'step 0 holds for 1 s more', remainingMs: 1 });
+    expect(decideRampTick(state(), healthy, clock.now())).toEqual({ kind: 'wait', reason: 'hold', detail: 'step 1 of 5 holds for 1 s more', remainingMs: 1 });
     clock.advance(1);
     expect(decideRampTick(state(), healthy, clock.now())).toMatchObject({ kind: 'advance', from: 0, to: 1 });
   });

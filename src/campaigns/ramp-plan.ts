@@ -88,16 +88,16 @@ export function decideRampTick(s: RampState, f: RampFigures, now: Date): RampDec
   if (f.flagKilled) return wait('flag_killed', 'the admission flag is killed; nobody new is admitted');
   if (f.guardrail !== 'ok') return wait('guardrail', `guardrails say ${f.guardrail}`);
   const next = s.currentStep + 1;
-  if (next >= s.steps.length) return wait('final_step', `step ${s.currentStep} is the last step`);
+  if (next >= s.steps.length) return wait('final_step', `step ${s.currentStep + 1} of ${s.steps.length} is the last step`);
   if (s.currentStep >= 0) {
     const remaining = holdRemainingMs(s, now) ?? 0;
-    if (remaining > 0) return wait('hold', `step ${s.currentStep} holds for ${Math.ceil(remaining / 1000)} s more`, remaining);
+    if (remaining > 0) return wait('hold', `step ${s.currentStep + 1} of ${s.steps.length} holds for ${Math.ceil(remaining / 1000)} s more`, remaining);
     const ppm = s.steps[s.currentStep].ppm;
     if (s.plannedPpm < ppm) return wait('planning', `the planner reached ${s.plannedPpm} of ${ppm} ppm`);
     if (f.backlogBatches > f.maxBacklogBatches) return wait('backlog', `${f.backlogBatches} batches in the backlog (at most ${f.maxBacklogBatches} to advance)`);
   }
-  if (needsApproval(s, next)) return wait('approval', `step ${next} requires approval`);
-  const why = s.currentStep < 0 ? 'ramp started' : `hold of step ${s.currentStep} over, backlog ${f.backlogBatches}, guardrails ok`;
+  if (needsApproval(s, next)) return wait('approval', `step ${next + 1} of ${s.steps.length} requires approval`);
+  const why = s.currentStep < 0 ? 'ramp started' : `hold of step ${s.currentStep + 1} of ${s.steps.length} over, backlog ${f.backlogBatches}, guardrails ok`;
   return { kind: 'advance', from: s.currentStep, to: next, why };
 }
 

@@ -1,5 +1,8 @@
 import { ConflictError, DomainError } from '../core/errors/domain-error';
 
+/** Messages name steps as people count them (from 1); `details` carry the API's 0-based indexes. */
+const named = (steps: number[]) => steps.map((s) => s + 1).join(', ');
+
 export class NoRampPlanError extends ConflictError {
   constructor(key: string) {
     super('ramp.no_plan', `campaign ${key} has no ramp plan; set one with PUT /api/v1/campaigns/${key}/ramp`);
@@ -8,25 +11,25 @@ export class NoRampPlanError extends ConflictError {
 
 export class StepOutOfRangeError extends ConflictError {
   constructor(step: number, steps: number) {
-    super('ramp.step_out_of_range', `step ${step} does not exist (the plan has ${steps} steps, 0..${steps - 1})`, { step, steps });
+    super('ramp.step_out_of_range', `step index ${step} does not exist (the plan has ${steps} steps, indexes 0..${steps - 1})`, { step, steps });
   }
 }
 
 export class FinalStepError extends ConflictError {
   constructor(step: number) {
-    super('ramp.final_step', `step ${step} is the last step of the plan; there is nothing to promote to`, { step });
+    super('ramp.final_step', `step ${step + 1} is the last step of the plan; there is nothing to promote to`, { step });
   }
 }
 
 export class ApprovalRequiredError extends ConflictError {
-  constructor(steps: number[]) {
-    super('ramp.approval_required', `step ${steps.join(', ')} requires approval first: POST .../ramp/approve`, { steps });
+  constructor(steps: number[], count: number) {
+    super('ramp.approval_required', `step ${named(steps)} of ${count} requires approval first: POST .../ramp/approve`, { steps });
   }
 }
 
 export class ApprovalNotNeededError extends ConflictError {
   constructor(step: number) {
-    super('ramp.approval_not_required', `the next step (${step}) does not require approval`, { step });
+    super('ramp.approval_not_required', `the next step (step ${step + 1}) does not require approval`, { step });
   }
 }
 
@@ -34,20 +37,20 @@ export class ApprovalNotNeededError extends ConflictError {
 export class PointOfNoReturnError extends DomainError {
   readonly status = 403;
   constructor(steps: number[]) {
-    super('ramp.point_of_no_return', `step ${steps.join(', ')} is a point of no return already passed; only an admin key may go below it, with a reason`, { steps });
+    super('ramp.point_of_no_return', `step ${named(steps)} is a point of no return already passed; only an admin key may go below it, with a reason`, { steps });
   }
 }
 
 /** An admin going below a passed point of no return must say why (409). */
 export class PointOfNoReturnReasonError extends ConflictError {
   constructor(steps: number[]) {
-    super('ramp.point_of_no_return_reason_required', `going below the point of no return at step ${steps.join(', ')} needs a reason`, { steps });
+    super('ramp.point_of_no_return_reason_required', `going below the point of no return at step ${named(steps)} needs a reason`, { steps });
   }
 }
 
 export class PassedStepChangedError extends ConflictError {
   constructor(step: number) {
-    super('ramp.passed_step_changed', `step ${step} was already entered; its ppm cannot change (lower with set-step first)`, { step });
+    super('ramp.passed_step_changed', `step ${step + 1} was already entered; its ppm cannot change (lower with set-step first)`, { step });
   }
 }
 

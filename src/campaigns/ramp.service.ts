@@ -120,7 +120,7 @@ export class RampService {
     const next = c.currentStep + 1;
     if (next >= c.steps.length) throw new FinalStepError(c.currentStep);
     const missing = approvalsMissing(c, next);
-    if (missing.length > 0) throw new ApprovalRequiredError(missing);
+    if (missing.length > 0) throw new ApprovalRequiredError(missing, c.steps.length);
     await this.moveOrConflict(c, next, { actor, action: 'campaign.ramp_promoted', reason, expectedVersion, statuses: OPERATOR_STATUSES });
     return this.get(String(c.id));
   }
@@ -132,7 +132,7 @@ export class RampService {
     if (step === c.currentStep) return c;
     if (step > c.currentStep) {
       const missing = approvalsMissing(c, step);
-      if (missing.length > 0) throw new ApprovalRequiredError(missing);
+      if (missing.length > 0) throw new ApprovalRequiredError(missing, c.steps.length);
     } else {
       const passed = passedPointsOfNoReturn(c.steps, c.currentStep, step);
       if (passed.length > 0 && actor.role !== 'admin') throw new PointOfNoReturnError(passed);
@@ -158,7 +158,7 @@ export class RampService {
    */
   async syncFlag(c: RampCampaign, flagKey: string, flagVersion: number): Promise<boolean> {
     try {
-      await this.flags.setRollout(flagKey, { ppm: stepPpm(c.steps, c.currentStep) }, { actor: RAMP_ACTOR, reason: `re-aligned with ramp step ${c.currentStep} of campaign ${c.key}`, expectedVersion: flagVersion });
+      await this.flags.setRollout(flagKey, { ppm: stepPpm(c.steps, c.currentStep) }, { actor: RAMP_ACTOR, reason: `re-aligned with ramp step ${c.currentStep + 1} of campaign ${c.key}`, expectedVersion: flagVersion });
       return true;
     } catch (err) {
       if (err instanceof VersionConflictError) return false;
@@ -173,7 +173,7 @@ export class RampService {
       const demoted = await this.repo.lowerCeiling(c.id, ppm, tx, c.currentStep);
       if (!demoted) return;
       await this.audit.record(
-        { actor: RAMP_ACTOR, action: 'campaign.ramp_ceiling_enforced', entityType: 'campaign', entityId: String(c.id), before: { plannedPpm: c.plannedPpm }, after: { plannedPpm: ppm, currentStep: c.currentStep, demoted }, reason: `planned above step ${c.currentStep}` },
+        { actor: RAMP_ACTOR, action: 'campaign.ramp_ceiling_enforced', entityType: 'campaign', entityId: String(c.id), before: { plannedPpm: c.plannedPpm }, after: { plannedPpm: ppm, currentStep: c.currentStep, demoted }, reason: `planned above step ${c.currentStep + 1}` },
         tx,
       );
     });
@@ -196,7 +196,7 @@ export class RampService {
     const ppm = stepPpm(c.steps, to);
     // below the current step, or below what the flag admits now (a flag left above step 0 at start)
     const lowering = to < c.currentStep || ppm < flag.rolloutPpm;
-    const flagCtx = { actor: m.actor, reason: `ramp step ${to} of campaign ${c.key}${m.reason ? `: ${m.reason}` : ''}` };
+    const flagCtx = { actor: m.actor, reason: `ramp step ${to + 1} of campaign ${c.key}${m.reason ? `: ${m.reason}` : ''}` };
     if (lowering) {
       // the flag moves before the compare-and-set here: check first that nobody moved the step meanwhile
       const fresh = await this.repo.find(c.id);

@@ -5,13 +5,14 @@ import { Clock, SystemClock } from './clock/clock';
 import { DatabaseModule } from './database/database.module';
 import { DependencyChecks } from './health/dependency-checks';
 import { QueueModule } from './queue/queue.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
-/** Everything every process needs: database, Redis, queues, clock, audit, API keys, dependency checks. */
+/** Everything every process needs: database, Redis, rate limits, queues, clock, audit, API keys, dependency checks. */
 @Global()
 @Module({
-  imports: [DatabaseModule, RedisModule, QueueModule, AuditModule, AuthModule],
+  imports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule],
   providers: [{ provide: Clock, useClass: SystemClock }, DependencyChecks],
-  exports: [DatabaseModule, RedisModule, QueueModule, AuditModule, AuthModule, Clock, DependencyChecks],
+  exports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule, Clock, DependencyChecks],
 })
 export class CoreModule {}

@@ -1,57 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
-import { bearerToken } from '../core/auth/api-key-format';
-import { ApiKeysService } from '../core/auth/api-keys.service';
 import type { Actor } from '../core/auth/auth.types';
-import { roleSatisfies, rolesAllowed } from '../core/auth/roles';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../core/errors/domain-error';
-import { RedisService } from '../core/redis/redis.service';
+import { RequestAuth } from '../core/auth/request-auth';
 
 /** How long a verified key is trusted without re-hashing it (revocations land within this + the key cache's 5 s). */
 const VERIFIED_TTL_MS = 1_000;
 const VERIFIED_MAX = 10_000;
 
 /**
- * The AuthGuard's rules for the OFREP routes, which run as plain Fastify routes (see
- * ofrep.routes.ts): same cached key lookup, same `evaluator`-or-higher check, same
- * per-address failure limit (the Redis key is shared with the guard's). A key verified in
- * the last second skips the SHA-256 (the largest own cost of an evaluation request).
+ * The AuthGuard's check for the OFREP routes, which run as plain Fastify routes (see
+ * ofrep.routes.ts): `evaluator` or higher, the same failed-authentication limit. A key
+ * verified in the last second skips the SHA-256 (the largest own cost of an evaluation request).
  */
 @Injectable()
 export class EvaluatorAuth {
   private readonly verified = new Map<string, { actor: Actor; until: number }>();
 
-  constructor(
-    private readonly keys: ApiKeysService,
-    private readonly redis: RedisService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly auth: RequestAuth) {}
 
   async check(req: FastifyRequest): Promise<Actor> {
     const header = req.headers.authorization;
     const now = Date.now();
     const hit = header ? this.verified.get(header) : undefined;
     if (hit && hit.until > now) return hit.actor;
-    const token = bearerToken(header);
-    const actor = token ? await this.keys.authenticate(token) : null;
-    if (!actor) {
-      await this.countFailure(req.ip);
-      throw new UnauthorizedError(token ? 'unknown or revoked API key' : undefined);
-    }
-    if (actor.role === 'system' || !roleSatisfies(actor.role, 'evaluator')) throw new ForbiddenError(actor.role, rolesAllowed('evaluator'));
+    const actor = await this.auth.authenticate(header, req.ip, 'evaluator');
     if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
     this.verified.set(header!, { actor, until: now + VERIFIED_TTL_MS });
     return actor;
-  }
-
-  private async countFailure(ip: string): Promise<void> {
-    const key = this.redis.key('ratelimit', 'authfail', ip, Math.floor(Date.now() / 60_000));
-    const n = await this.redis.client.incr(key);
-    if (n === 1) await this.redis.client.expire(key, 120);
-    if (n > this.config.auth.failedLimitPerMinute) {
-      throw new TooManyRequestsError('auth.rate_limited', 'too many failed authentications from this address; retry later', 60);
-    }
   }
 }

@@ -17,7 +17,27 @@ describe('import rows', () => {
     const r = decodeNdjson(JSON.stringify({ ...row, id: 0, platform: 'nokia' }));
     expect('reason' in r && r.reason).toMatch(/^id: .*; platform: /);
     expect(decodeNdjson(JSON.stringify({ ...row, app_version: '1' }))).toEqual({ reason: 'app_version: given twice (also as appVersion)' });
-    expect(decodeNdjson(JSON.stringify({ ...row, id: '9223372036854775808' }))).toEqual({ reason: expect.stringMatching(/^id: must be a positive 64-bit integer id/) });
+  });
+
+  it('names the actual problem with an id, in NDJSON and in CSV', () => {
+    const ndjson = (id: unknown) => decodeNdjson(JSON.stringify({ ...row, id }));
+    expect(ndjson(-5)).toEqual({ reason: 'id: must be positive, not -5' });
+    expect(ndjson(0)).toEqual({ reason: 'id: must be positive, not 0' });
+    expect(ndjson(1.5)).toEqual({ reason: 'id: must be a whole number, not 1.5' });
+    expect(ndjson(undefined)).toEqual({ reason: 'id: is missing' });
+    expect(ndjson(null)).toEqual({ reason: 'id: must be a number or a string of digits, not null' });
+    expect(ndjson('-5')).toEqual({ reason: 'id: must be positive, not -5' });
+    expect(ndjson('007')).toEqual({ reason: 'id: must be written without leading zeros, not 007' });
+    expect(ndjson('9223372036854775808')).toEqual({ reason: 'id: is above 9223372036854775807, the largest 64-bit id' });
+    expect(ndjson(2 ** 60)).toEqual({ reason: 'id: is above 2^53, where JSON numbers lose digits: write ids this large as strings' });
+    const csv = new CsvDecoder('id,country,platform,app_version,e2ee_capable');
+    expect(csv.decode('-5,DE,ios,1.0,true')).toEqual({ reason: 'id: must be positive, not -5' });
+    expect(csv.decode(',DE,ios,1.0,true')).toEqual({ reason: 'id: is missing' });
+    expect(csv.decode('12abc,DE,ios,1.0,true')).toEqual({ reason: 'id: must be a positive integer written in digits, not "12abc"' });
+    expect(csv.decode('99999999999999999999,DE,ios,1.0,true')).toEqual({ reason: 'id: is above 9223372036854775807, the largest 64-bit id' });
+    for (const r of [ndjson(-5), ndjson(undefined), csv.decode('-5,DE,ios,1.0,true'), csv.decode(',DE,ios,1.0,true')]) {
+      expect(JSON.stringify(r)).not.toContain('2^53');
+    }
   });
 
   it('splits CSV with quotes and refuses broken quoting', () => {

@@ -36,6 +36,24 @@ function isImportId(v: unknown): boolean {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }
 
+/** Why `v` is not an import id, in the words of the mistake actually made (runs for rejected rows only). */
+export function importIdProblem(v: unknown): string {
+  if (v === undefined || v === '') return 'is missing';
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return `must be a whole number, not ${v}`;
+    if (v <= 0) return `must be positive, not ${v}`;
+    return 'is above 2^53, where JSON numbers lose digits: write ids this large as strings';
+  }
+  if (typeof v !== 'string') return `must be a number or a string of digits, not ${v === null ? 'null' : typeof v}`;
+  const t = v.trim();
+  if (/^-[0-9]+$/.test(t)) return `must be positive, not ${t}`;
+  if (/^0+$/.test(t)) return 'must be positive, not 0';
+  if (/^0[0-9]+$/.test(t)) return `must be written without leading zeros, not ${t}`;
+  if (!/^[0-9]+$/.test(t)) return `must be a positive integer written in digits, not ${JSON.stringify(v.slice(0, 40))}`;
+  if (t !== v) return 'must not have spaces around it';
+  return 'is above 9223372036854775807, the largest 64-bit id';
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -46,7 +64,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * (each costs about 1 µs per row); `toImportRow` converts the checked values.
  */
 export const importRowSchema = z.strictObject({
-  id: z.custom<string | number>(isImportId, 'must be a positive 64-bit integer id; ids above 2^53 must be written as strings'),
+  id: z.custom<string | number>(isImportId, { error: (issue) => importIdProblem(issue.input) }),
   country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as DE'),
   platform: platformSchema,
   appVersion: appVersionSchema,

@@ -3,7 +3,9 @@ import { idempotencyKeyFor } from '../../src/migration/backend/backend.port';
 import { stickyPermanent } from '../../src/migration/backend/simulated-backend';
 import { MaintenanceService } from '../../src/migration/maintenance.service';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, setRollout, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag, setRollout } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 3000;
 const PERMANENT = 0.2;

@@ -1,29 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../support/app';
-
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'cutover.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as operators do: a child process talking HTTP to the API. */
-function cutover(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: ROOT }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { cliEnv, runCli } from '../support/cli';
 
 /** A port nothing listens on: bound by the OS, then released. */
 async function closedPort(): Promise<number> {
@@ -40,10 +20,9 @@ describe('cutover CLI (built bin/cutover.js against a running API)', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('build first: npm run build (npm test does it)');
     api = await startTestApi();
     dir = await mkdtemp(join(tmpdir(), 'cutover-cli-'));
-    env = { CUTOVER_URL: api.url, CUTOVER_API_KEY: api.adminKey };
+    env = cliEnv(api);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -51,26 +30,26 @@ describe('cutover CLI (built bin/cutover.js against a running API)', () => {
   });
 
   it('creates, lists and revokes keys, in text and JSON; a revoked key exits with code 3', async () => {
-    const created = await cutover(['keys', 'create', '--name', 'ops bot', '--role', 'operator'], env);
+    const created = await runCli(['keys', 'create', '--name', 'ops bot', '--role', 'operator'], env);
     expect(created).toMatchObject({ code: 0, stderr: '' });
     expect(created.stdout).toMatch(/^key:\s+co_[a-z0-9]{8}_/m);
     expect(created.stdout).toContain('not shown again');
 
-    const json = await cutover(['keys', 'create', '--name', 'script', '--role', 'viewer', '--json'], env);
+    const json = await runCli(['keys', 'create', '--name', 'script', '--role', 'viewer', '--json'], env);
     const body = JSON.parse(json.stdout);
     expect(body).toMatchObject({ key: expect.stringMatching(/^co_/), apiKey: { name: 'script', role: 'viewer' } });
 
-    const list = await cutover(['keys', 'list'], env);
+    const list = await runCli(['keys', 'list'], env);
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^\s*ID\s+NAME\s+ROLE/);
     expect(list.stdout).toContain('ops bot');
-    const listJson = JSON.parse((await cutover(['--json', 'keys', 'list'], env)).stdout);
+    const listJson = JSON.parse((await runCli(['--json', 'keys', 'list'], env)).stdout);
     expect(listJson.items.map((k: { name: string }) => k.name)).toEqual(expect.arrayContaining(['ops bot', 'script']));
 
-    const revoked = await cutover(['keys', 'revoke', body.apiKey.id, '--reason', 'rotated'], env);
+    const revoked = await runCli(['keys', 'revoke', body.apiKey.id, '--reason', 'rotated'], env);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toMatch(new RegExp(`key ${body.apiKey.id} \\(script\\) revoked at`));
-    const denied = await cutover(['users', 'get', '1'], { ...env, CUTOVER_API_KEY: body.key });
+    const denied = await runCli(['users', 'get', '1'], { ...env, CUTOVER_API_KEY: body.key });
     expect(denied.code).toBe(3);
     expect(denied.stderr).toMatch(/^error: .*\(auth\.unauthorized, HTTP 401\)/);
   });
@@ -83,82 +62,82 @@ describe('cutover CLI (built bin/cutover.js against a running API)', () => {
       { id: 3, country: 'BR', platform: 'android', appVersion: '6.3.2', e2eeCapable: false },
     ];
     await writeFile(ndjson, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const first = await cutover(['users', 'import', ndjson], env);
+    const first = await runCli(['users', 'import', ndjson], env);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^inserted:\s+2$/m);
     expect(first.stdout).toMatch(/^rejected:\s+1$/m);
     expect(first.stdout).toContain('line 2: country: must be an ISO 3166-1 alpha-2 code');
 
-    const again = JSON.parse((await cutover(['users', 'import', ndjson, '--json'], env)).stdout);
+    const again = JSON.parse((await runCli(['users', 'import', ndjson, '--json'], env)).stdout);
     expect(again).toMatchObject({ read: 3, inserted: 0, updated: 0, unchanged: 2, rejected: 1 });
     expect(again.rejectedLines).toEqual([{ line: 2, reason: expect.any(String) }]);
 
-    const strict = await cutover(['users', 'import', ndjson, '--fail-on-rejected'], env);
+    const strict = await runCli(['users', 'import', ndjson, '--fail-on-rejected'], env);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain('1 line(s) were rejected');
 
     const csv = join(dir, 'more.csv');
     await writeFile(csv, 'id,country,platform,app_version,e2ee_capable\n10,NL,web,2.26.4,true\n11,NL,web,2.26.4,true\n');
-    const fromCsv = JSON.parse((await cutover(['--json', 'users', 'import', csv], env)).stdout);
+    const fromCsv = JSON.parse((await runCli(['--json', 'users', 'import', csv], env)).stdout);
     expect(fromCsv).toMatchObject({ format: 'csv', inserted: 2, rejected: 0 });
 
     const txt = join(dir, 'users.txt');
     await writeFile(txt, '{}');
-    const unknownFormat = await cutover(['users', 'import', txt], env);
+    const unknownFormat = await runCli(['users', 'import', txt], env);
     expect(unknownFormat.code).toBe(1);
     expect(unknownFormat.stderr).toContain('--format ndjson|csv');
-    const forced = JSON.parse((await cutover(['users', 'import', txt, '--format', 'ndjson', '--json'], env)).stdout);
+    const forced = JSON.parse((await runCli(['users', 'import', txt, '--format', 'ndjson', '--json'], env)).stdout);
     expect(forced).toMatchObject({ read: 1, rejected: 1 });
   });
 
   it('reports the API error of a streamed file, such as a CSV without the required columns', async () => {
     const csv = join(dir, 'bad-header.csv');
     await writeFile(csv, 'id,country\n' + '1,DE\n'.repeat(300_000));
-    const r = await cutover(['users', 'import', csv], env);
+    const r = await runCli(['users', 'import', csv], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/lacks column\(s\): platform, appVersion, e2eeCapable \(users\.import_bad_header, HTTP 400\)/);
   });
 
   it('seeds users and shows one, in text and JSON', async () => {
-    const seeded = await cutover(['users', 'seed', '--count', '500', '--seed', '3'], env);
+    const seeded = await runCli(['users', 'seed', '--count', '500', '--seed', '3'], env);
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toMatch(/^added 500 users \(ids 12–511\); \d+ cannot do E2EE yet$/m);
-    const json = JSON.parse((await cutover(['users', 'seed', '--count', '10', '--json'], env)).stdout);
+    const json = JSON.parse((await runCli(['users', 'seed', '--count', '10', '--json'], env)).stdout);
     expect(json).toMatchObject({ added: 10, fromId: '512', toId: '521' });
 
-    const shown = await cutover(['users', 'get', '3'], env);
+    const shown = await runCli(['users', 'get', '3'], env);
     expect(shown.stdout).toMatch(/^country:\s+BR$/m);
     expect(shown.stdout).toMatch(/^e2ee capable:\s+no$/m);
-    const user = JSON.parse((await cutover(['users', 'get', '3', '--json'], env)).stdout);
+    const user = JSON.parse((await runCli(['users', 'get', '3', '--json'], env)).stdout);
     expect(user).toMatchObject({ id: '3', platform: 'android', e2eeCapable: false });
 
-    const updated = JSON.parse((await cutover(['users', 'update', '3', '--e2ee-capable', 'true', '--app-version', '6.4.1', '--json'], env)).stdout);
+    const updated = JSON.parse((await runCli(['users', 'update', '3', '--e2ee-capable', 'true', '--app-version', '6.4.1', '--json'], env)).stdout);
     expect(updated).toMatchObject({ id: '3', e2eeCapable: true, appVersion: '6.4.1' });
   });
 
   it('exits 1 for API and usage errors, 2 when the API is unreachable, 3 without a key', async () => {
-    const missing = await cutover(['users', 'get', '999999999'], env);
+    const missing = await runCli(['users', 'get', '999999999'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('error: user 999999999 does not exist (user.not_found, HTTP 404)\n');
-    const missingJson = await cutover(['users', 'get', '999999999', '--json'], env);
+    const missingJson = await runCli(['users', 'get', '999999999', '--json'], env);
     expect(JSON.parse(missingJson.stderr)).toEqual({
       error: { code: 'user.not_found', message: expect.stringContaining('(user.not_found, HTTP 404)'), details: { entity: 'user', id: '999999999' } },
     });
 
-    const usage = await cutover(['keys', 'create', '--name', 'x', '--role', 'root'], env);
+    const usage = await runCli(['keys', 'create', '--name', 'x', '--role', 'root'], env);
     expect(usage.code).toBe(1);
     expect(usage.stderr).toContain("argument 'root' is invalid");
 
     const closed = `http://127.0.0.1:${await closedPort()}`;
-    const down = await cutover(['keys', 'list', '--url', closed], env);
+    const down = await runCli(['keys', 'list', '--url', closed], env);
     expect(down.code).toBe(2);
     expect(down.stderr).toBe(`error: cannot reach the Cutover API at ${closed}: ECONNREFUSED\n`);
 
-    const noKey = await cutover(['keys', 'list'], { CUTOVER_URL: api.url });
+    const noKey = await runCli(['keys', 'list'], { CUTOVER_URL: api.url });
     expect(noKey.code).toBe(3);
     expect(noKey.stderr).toContain('pass --key or set CUTOVER_API_KEY');
     const viewer = await api.newKey('viewer');
-    const forbidden = await cutover(['users', 'seed', '--count', '1', '--key', viewer], env);
+    const forbidden = await runCli(['users', 'seed', '--count', '1', '--key', viewer], env);
     expect(forbidden.code).toBe(3);
     expect(forbidden.stderr).toContain('auth.forbidden');
   });

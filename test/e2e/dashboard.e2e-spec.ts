@@ -1,34 +1,40 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { percent, time } from '../../src/progress/dashboard/assets/format';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
-import { launchChromium } from './dashboard.browser';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
+import { testOutputPath } from '../support/output';
+import { chartAxisProblems, launchChromium, newPage, openCampaign, signIn } from './dashboard.browser';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { setPlan } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
 
 /** The page's globals inside page.waitForFunction callbacks (this project compiles without the DOM lib). */
 declare const document: any;
 
 const USERS = 40_000;
-/** docs/dashboard.png is refreshed with CUTOVER_UPDATE_SCREENSHOT=1; otherwise a normal run leaves the checkout clean. */
-const SCREENSHOT = process.env.CUTOVER_UPDATE_SCREENSHOT === '1' ? join(__dirname, '../../docs/dashboard.png') : join(tmpdir(), `cutover-dashboard-${process.pid}.png`);
+const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'];
+/** The reader's zone and language in every page: times must be shown in them, with the zone. */
+const READER = { locale: 'en-GB', timezoneId: 'Europe/Berlin' };
 
-async function signIn(page: Page, url: string, key: string): Promise<void> {
-  await page.goto(`${url}/`);
-  await page.fill('#apikey', key);
-  await page.click('#signin-form button[type=submit]');
-  await page.waitForSelector('#app:not([hidden])');
+/** Screenshots go to test-results/; CUTOVER_UPDATE_SCREENSHOT=1 also refreshes docs/dashboard.png. */
+async function screenshot(page: Page, name: string, docs = false): Promise<void> {
+  const path = testOutputPath(`dashboard-${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  if (docs && process.env.CUTOVER_UPDATE_SCREENSHOT === '1') copyFileSync(path, join(__dirname, '../../docs/dashboard.png'));
 }
 
-/** Generous waits: CI machines are shared and slow; nothing here asserts on time. */
-async function newPage(browser: Browser, opts: Parameters<Browser['newPage']>[0] = {}): Promise<Page> {
-  const page = await browser.newPage(opts);
-  page.setDefaultTimeout(90_000);
-  return page;
-}
-
+const text = (page: Page, selector: string) => page.textContent(selector).then((t) => t ?? '');
 const enabledShown = (page: Page) => page.$eval('[data-testid=count-enabled]', (e) => Number((e.textContent ?? '').replace(/,/g, '')));
+const waitText = (page: Page, selector: string, re: RegExp) =>
+  page.waitForFunction(([s, source]) => new RegExp(source).test(document.querySelector(s)?.textContent ?? ''), [selector, re.source] as const);
+
+/** Every <time> under `selector`: its text is the ISO time of its title, in the reader's zone with the zone named. */
+async function timesShown(page: Page, selector: string): Promise<Array<{ text: string; iso: string; expected: string }>> {
+  const shown = await page.$$eval(`${selector} time`, (ts: any[]) => ts.map((t) => ({ text: t.textContent, iso: t.getAttribute('title') })));
+  return shown.map((t) => ({ ...t, expected: time(t.iso, { locale: READER.locale, timeZone: READER.timezoneId }).text }));
+}
 
 describe('dashboard in headless Chromium against the real engine', () => {
   let api: TestApi;
@@ -65,7 +71,7 @@ describe('dashboard in headless Chromium against the real engine', () => {
       steps: [
         { percent: 60, holdMinutes: 60 },
         { percent: 80, holdMinutes: 60, requiresApproval: true },
-        { percent: 100, holdMinutes: 0, pointOfNoReturn: true },
+        { percent: 100, holdSeconds: 20, pointOfNoReturn: true },
       ],
       guardrails: [{ metric: 'failure_ratio', threshold: 0.5, windowSeconds: 300, action: 'pause' }],
     });
@@ -80,36 +86,74 @@ describe('dashboard in headless Chromium against the real engine', () => {
   });
 
   it('loads, and its numbers move while the campaign runs', async () => {
-    const page = await newPage(browser, { viewport: { width: 1440, height: 1100 } });
+    const page = await newPage(browser, { viewport: { width: 1440, height: 1100 }, ...READER });
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
     await signIn(page, api.url, operator);
-    expect(await page.textContent('[data-testid=whoami]')).toContain('operator');
+    expect(await text(page, '[data-testid=whoami]')).toContain('operator');
     await page.click(`#campaign-list a[data-key="${campaign.key}"]`);
     await page.waitForSelector('#campaign:not([hidden])');
-    expect(await page.textContent('[data-testid=status]')).toBe('draft');
+    expect(await text(page, '[data-testid=status]')).toBe('draft');
+    expect(await text(page, '[data-testid=eta]')).toBe('—');
 
     expect((await act(api, campaign.id, 'start')).status).toBe(200);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'running');
+    await waitText(page, `#campaign-list a[data-key="${campaign.key}"] .badge`, /^running$/);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=count-enabled]')?.textContent?.replace(/,/g, '')) > 0);
     const first = await enabledShown(page);
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid=count-enabled]')?.textContent?.replace(/,/g, '')) > n, first);
     expect(await enabledShown(page)).toBeGreaterThan(first);
-    expect(await page.textContent('[data-testid=live]')).toBe('live');
-    await page.waitForFunction(() => /\/s$/.test(document.querySelector('[data-testid=throughput]')?.textContent ?? ''));
-    // the chart has points once a few stream events arrived
-    await page.waitForFunction(() => document.querySelectorAll('#chart-enabled canvas').length > 0);
-    // the ramp as the ramp controller runs it: three steps, the first current and holding
-    expect(await page.$$eval('[data-testid=ramp] tbody tr', (rows) => rows.map((r: any) => r.className))).toEqual(['current', '', '']);
-    expect(await page.textContent('#ramp-note')).toMatch(/^Holding step 0: \d+ min/);
-    expect(await page.textContent('[data-testid=guardrails]')).toMatch(/Healthy|No evaluation yet/);
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(await text(page, '[data-testid=live]')).toBe('live');
+    await waitText(page, '[data-testid=throughput]', /\/s$/);
+    // the ramp as the ramp controller runs it: steps counted from 1, holds as durations
+    const rows = await page.$$eval('[data-testid=ramp] tbody tr', (rs: any[]) => rs.map((r) => ({ cls: r.className, cells: [...r.cells].map((c: any) => c.textContent) })));
+    expect(rows.map((r) => r.cls)).toEqual(['current', '', '']);
+    expect(rows.map((r) => r.cells.slice(0, 3))).toEqual([['1', '60%', '1 h'], ['2', '80%', '1 h'], ['3', '100%', '20 s']]);
+    expect(await text(page, '#ramp-note')).toMatch(/^Holding step 1 of 3: \d+ min( \d+ s)? left\.$/);
+    await waitText(page, '[data-testid=guardrails]', /ramp waits: step 1 of 3 holds for/);
+    expect(await text(page, '[data-testid=guardrails]')).toMatch(/^(Healthy|No evaluation yet) · ramp waits: step 1 of 3 holds for \d+ min( \d+ s)? more · checked /);
+    expect(await text(page, '#guard-rules')).toBe('failure_ratio > 0.5 over 5 min → pause');
+    await page.waitForFunction(() => document.querySelectorAll('.charts [data-x-ticks]').length === 3);
+    await page.waitForFunction(() => JSON.parse(document.querySelector('#chart-enabled').dataset.xTicks).length >= 2);
+    await screenshot(page, 'running', true);
+    expect(await chartAxisProblems(page)).toEqual(['chart-enabled', 'chart-failed', 'chart-tput'].map((chart) => ({ chart, xLabels: expect.any(Array), problems: [] })));
+    expect(failed).toEqual([]);
     await page.close();
   }, 180_000);
 
+  it('draws each state as its share of all users, not of the largest state', async () => {
+    const page = await newPage(browser, READER);
+    await openCampaign(page, api.url, viewer, campaign.key);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=count-enabled]')?.textContent?.replace(/,/g, '')) > 0);
+    const bars = await page.$$eval('#bars .bar', (bs: any[]) =>
+      bs.map((b) => ({ state: b.dataset.state, n: Number(b.querySelector('.n').textContent.replace(/,/g, '')), width: parseFloat(b.querySelector('.fill').style.width), share: b.querySelector('.share').textContent })),
+    );
+    expect(bars.map((b) => b.state)).toEqual(STATES);
+    const total = bars.reduce((a, b) => a + b.n, 0);
+    for (const b of bars) {
+      expect(b.width).toBeCloseTo((100 * b.n) / total, 6);
+      expect(b.share).toBe(percent(b.n / total));
+    }
+    expect(bars.reduce((a, b) => a + b.width, 0)).toBeCloseTo(100, 6);
+    await page.close();
+  }, 180_000);
+
+  it('draws chart axes whose labels neither overlap nor clip, at every layout width', async () => {
+    for (const width of [1000, 1280, 1600]) {
+      const page = await newPage(browser, { viewport: { width, height: 1000 }, ...READER });
+      await openCampaign(page, api.url, viewer, campaign.key);
+      await page.waitForFunction(() => JSON.parse(document.querySelector('#chart-enabled')?.dataset.xTicks ?? '[]').length >= 2);
+      await screenshot(page, `charts-${width}`);
+      for (const chart of await chartAxisProblems(page)) expect({ width, ...chart }).toEqual({ width, chart: chart.chart, xLabels: chart.xLabels, problems: [] });
+      await page.close();
+    }
+  }, 180_000);
+
   it('explains one user, and says so plainly when a user is not in the campaign', async () => {
-    const page = await newPage(browser);
-    await signIn(page, api.url, viewer);
-    await page.click(`#campaign-list a[data-key="${campaign.key}"]`);
-    await page.waitForSelector('#campaign:not([hidden])');
+    const page = await newPage(browser, READER);
+    await openCampaign(page, api.url, viewer, campaign.key);
     const expected = (await api.request('GET', `/api/v1/campaigns/${campaign.id}/users/42`, { key: viewer })).body;
     await page.fill('#lookup-user', '42');
     await page.click('#lookup-form button');
@@ -117,20 +161,25 @@ describe('dashboard in headless Chromium against the real engine', () => {
     // the campaign is moving: the planner's figures in the sentence may have changed since
     const shape = (s: string | null) => (s ?? '').replace(/\d+/g, '#');
     expect(shape(await page.textContent('[data-testid=lookup-why]'))).toBe(shape(expected.why));
-    const text = await page.textContent('[data-testid=lookup-result]');
-    expect(text).toContain(`bucket${expected.bucket}`);
+    expect(await text(page, '[data-testid=lookup-result]')).toContain(`bucket${expected.bucket}`);
+    // times in the reader's zone with the zone named, the ISO form on hover; no bare ISO text
+    const times = await timesShown(page, '[data-testid=lookup-result] dl');
+    expect(times.length).toBeGreaterThan(0);
+    for (const t of times) expect(t.text).toBe(t.expected);
+    expect(times[0].text).toMatch(/ CES?T$/);
+    expect(await text(page, '[data-testid=lookup-result] dl')).not.toMatch(/\d{4}-\d\d-\d\dT/);
 
     await page.fill('#lookup-user', String(USERS + 1000));
     await page.click('#lookup-form button');
     await page.waitForSelector('[data-testid=lookup-result] p.error');
-    expect(await page.textContent('[data-testid=lookup-result]')).toMatch(/not part of this campaign|does not exist/);
+    expect(await text(page, '[data-testid=lookup-result]')).toMatch(/not part of this campaign|does not exist/);
     await page.close();
   }, 180_000);
 
   it('shows a viewer no controls at all', async () => {
     const page = await newPage(browser);
     await signIn(page, api.url, viewer);
-    expect(await page.textContent('[data-testid=whoami]')).toContain('viewer');
+    expect(await text(page, '[data-testid=whoami]')).toContain('viewer');
     await page.click(`#campaign-list a[data-key="${campaign.key}"]`);
     await page.waitForSelector('#campaign:not([hidden])');
     expect(await page.isHidden('[data-testid=controls]')).toBe(true);
@@ -140,35 +189,33 @@ describe('dashboard in headless Chromium against the real engine', () => {
 
   it('offers approve to an admin only, and promotes once the gated step is approved', async () => {
     const page = await newPage(browser);
-    await signIn(page, api.url, operator);
-    await page.click(`#campaign-list a[data-key="${campaign.key}"]`);
+    await openCampaign(page, api.url, operator, campaign.key);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'running');
     expect(await page.isVisible('#controls button[data-action=approve]')).toBe(false);
     await page.click('#controls button[data-action=promote]');
-    await page.waitForFunction(() => /promote failed/.test(document.querySelector('[data-testid=control-result]')?.textContent ?? ''));
-    expect(await page.textContent('[data-testid=control-result]')).toMatch(/approv/i);
+    await waitText(page, '[data-testid=control-result]', /promote failed/);
+    expect(await text(page, '[data-testid=control-result]')).toMatch(/step 2 of 3 requires approval/);
 
     const admin = await newPage(browser);
-    await signIn(admin, api.url, api.adminKey);
-    await admin.click(`#campaign-list a[data-key="${campaign.key}"]`);
+    await openCampaign(admin, api.url, api.adminKey, campaign.key);
     await admin.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'running');
     await admin.click('#controls button[data-action=approve]');
-    await admin.waitForFunction(() => /approve: done/.test(document.querySelector('[data-testid=control-result]')?.textContent ?? ''));
+    await waitText(admin, '[data-testid=control-result]', /approve: done/);
     await admin.waitForFunction(() => /approved/.test(document.querySelectorAll('[data-testid=ramp] tbody tr')[1]?.textContent ?? ''));
     await admin.close();
 
     await page.click('#controls button[data-action=promote]');
-    await page.waitForFunction(() => /promote: done/.test(document.querySelector('[data-testid=control-result]')?.textContent ?? ''));
+    await waitText(page, '[data-testid=control-result]', /promote: done/);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=ramp] tbody tr')[1]?.className === 'current');
     expect((await api.request('GET', `/api/v1/campaigns/${campaign.id}/ramp`)).body.currentStep).toBe(1);
-    await page.waitForFunction(() => /campaign\.ramp_promoted/.test(document.querySelector('[data-testid=audit]')?.textContent ?? ''));
+    await waitText(page, '#ramp-note', /^Holding step 2 of 3: /);
+    await waitText(page, '[data-testid=audit]', /campaign\.ramp_promoted/);
     await page.close();
   }, 180_000);
 
-  it('halts only after the campaign key is typed and a reason given, and shows it in the audit trail', async () => {
-    const page = await newPage(browser);
-    await signIn(page, api.url, operator);
-    await page.click(`#campaign-list a[data-key="${campaign.key}"]`);
+  it('halts only after the campaign key is typed and a reason given; a halted campaign shows no ETA or throughput', async () => {
+    const page = await newPage(browser, { viewport: { width: 1440, height: 1100 }, ...READER });
+    await openCampaign(page, api.url, operator, campaign.key);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'running');
     await page.click('#controls button[data-action=halt]');
     await page.waitForSelector('[data-testid=halt-dialog][open]');
@@ -184,10 +231,26 @@ describe('dashboard in headless Chromium against the real engine', () => {
 
     const after = await api.request('GET', `/api/v1/campaigns/${campaign.id}`);
     expect(after.body).toMatchObject({ status: 'halted', haltReason: 'backend error spike in eu-west' });
-    await page.waitForFunction(() => (document.querySelector('[data-testid=audit]')?.textContent ?? '').includes('campaign.halted'));
-    expect(await page.textContent('[data-testid=audit]')).toContain('backend error spike in eu-west');
+    await waitText(page, '[data-testid=audit]', /campaign\.halted/);
+    expect(await text(page, '[data-testid=audit]')).toContain('backend error spike in eu-west');
     expect(await page.isDisabled('#controls button[data-action=halt]')).toBe(true);
     expect(await page.isDisabled('#controls button[data-action=resume]')).toBe(false);
+    expect([await text(page, '[data-testid=eta]'), await text(page, '[data-testid=throughput]')]).toEqual(['—', '—']);
+    expect(await text(page, '#t-tput5')).toBe('halted: nothing moves');
+    expect(await text(page, `#campaign-list a[data-key="${campaign.key}"] .badge`)).toBe('halted');
+    expect(await text(page, '#t-remaining')).toMatch(/^halted: [\d,]+ to go$/);
+    // one time format in the audit trail and the halt line: local with the zone, ISO on hover
+    const times = [...(await timesShown(page, '[data-testid=audit]')), ...(await timesShown(page, '#halt-info'))];
+    expect(times.length).toBeGreaterThan(3);
+    for (const t of times) expect(t).toEqual({ text: t.expected, iso: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), expected: expect.stringMatching(/ CES?T$/) });
+    await screenshot(page, 'halted');
     await page.close();
   }, 180_000);
+
+  it('serves a favicon', async () => {
+    const r = await fetch(`${api.url}/favicon.ico`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('image/x-icon');
+    expect([...new Uint8Array(await r.arrayBuffer()).slice(0, 4)]).toEqual([0, 0, 1, 0]);
+  });
 });

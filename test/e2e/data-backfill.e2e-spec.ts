@@ -1,7 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { BackfillService } from '../../src/migration/backfill.service';
 import { createTestEnvironment, startTestWorker, type TestEnvironment } from '../support/app';
-import { TestDb, waitFor } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 25_000;
 

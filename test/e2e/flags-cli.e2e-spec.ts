@@ -1,26 +1,5 @@
-import { main } from '../../src/cli/main';
 import { startTestApi, type TestApi } from '../support/app';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI's entry point in-process (the same `main` bin/cutover.js calls), capturing its output. */
-async function cutover(api: TestApi, args: string[], key = api.adminKey): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'cutover', '--url', api.url, '--key', key, ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { cliEnv, runCli } from '../support/cli';
 
 describe('cutover flags CLI against a running API', () => {
   let api: TestApi;
@@ -31,39 +10,39 @@ describe('cutover flags CLI against a running API', () => {
   afterAll(() => api.close());
 
   it('lists and shows flags, as text and as JSON', async () => {
-    const list = await cutover(api, ['flags', 'list']);
+    const list = await runCli(['flags', 'list'], cliEnv(api));
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/KEY\s+STATE\s+ROLLOUT %/);
     expect(list.stdout).toMatch(/cli\.flag\s+live\s+1\b/);
-    const get = await cutover(api, ['--json', 'flags', 'get', 'cli.flag']);
+    const get = await runCli(['--json', 'flags', 'get', 'cli.flag'], cliEnv(api));
     expect(JSON.parse(get.stdout)).toMatchObject({ key: 'cli.flag', rolloutPpm: 10_000, version: 1 });
   });
 
   it('sets the rollout, kills and revives with a reason, all audited', async () => {
-    const set = await cutover(api, ['--json', 'flags', 'set-rollout', 'cli.flag', '--percent', '12.5', '--reason', 'step two']);
+    const set = await runCli(['--json', 'flags', 'set-rollout', 'cli.flag', '--percent', '12.5', '--reason', 'step two'], cliEnv(api));
     expect(set.code).toBe(0);
     expect(JSON.parse(set.stdout)).toMatchObject({ rolloutPpm: 125_000, version: 2 });
-    const kill = await cutover(api, ['flags', 'kill', 'cli.flag', '--reason', 'incident 7']);
+    const kill = await runCli(['flags', 'kill', 'cli.flag', '--reason', 'incident 7'], cliEnv(api));
     expect(kill.code).toBe(0);
     expect(kill.stdout).toMatch(/KILLED \(incident 7\)/);
-    const revive = await cutover(api, ['--json', 'flags', 'revive', 'cli.flag', '--reason', 'resolved']);
+    const revive = await runCli(['--json', 'flags', 'revive', 'cli.flag', '--reason', 'resolved'], cliEnv(api));
     expect(JSON.parse(revive.stdout)).toMatchObject({ killed: false, version: 4 });
     const audit = await api.request('GET', '/api/v1/audit?entityType=flag&entityId=cli.flag');
     expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['flag.revived', 'flag.killed', 'flag.rollout_changed', 'flag.created']);
   });
 
   it('reports API errors with their code and a non-zero exit', async () => {
-    const stale = await cutover(api, ['flags', 'kill', 'cli.flag', '--reason', 'again', '--if-match', '1']);
+    const stale = await runCli(['flags', 'kill', 'cli.flag', '--reason', 'again', '--if-match', '1'], cliEnv(api));
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('flag.version_conflict');
-    const missing = await cutover(api, ['flags', 'get', 'no.such.flag']);
+    const missing = await runCli(['flags', 'get', 'no.such.flag'], cliEnv(api));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('flag.not_found');
-    const usage = await cutover(api, ['flags', 'set-rollout', 'cli.flag', '--percent', '101']);
+    const usage = await runCli(['flags', 'set-rollout', 'cli.flag', '--percent', '101'], cliEnv(api));
     expect(usage.code).toBe(1);
     expect(usage.stderr).toContain('percentage');
     const viewer = await api.newKey('viewer');
-    const forbidden = await cutover(api, ['flags', 'kill', 'cli.flag', '--reason', 'nope'], viewer);
+    const forbidden = await runCli(['flags', 'kill', 'cli.flag', '--reason', 'nope'], cliEnv(api, viewer));
     expect(forbidden.code).toBe(3);
   });
 });

@@ -1,14 +1,6 @@
-import { Client as Pg } from 'pg';
 import { createTestEnvironment, startTestApi, type TestApi } from '../support/app';
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 describe.each([
   ['pub/sub only (periodic check every 10 min)', '600000'],
@@ -33,10 +25,10 @@ describe.each([
 
   it('a kill on one replica is seen by the other (pub/sub)', async () => {
     await a.request('POST', '/api/v1/flags', { body: { key: 'rep.kill', rolloutPercent: 100 } });
-    expect(await until(() => evalOn(b, 'rep.kill'), (r) => r.value === true)).toMatchObject({ value: true, reason: 'STATIC' });
+    expect(await waitFor('the new flag on replica b', () => evalOn(b, 'rep.kill'), (r) => r.value === true, 5000, 10)).toMatchObject({ value: true, reason: 'STATIC' });
     const killed = await a.request('POST', '/api/v1/flags/rep.kill/kill', { body: { reason: 'incident on replica a' }, headers: { 'if-match': '"1"' } });
     expect(killed.status).toBe(200);
-    const seen = await until(() => evalOn(b, 'rep.kill'), (r) => r.reason === 'DISABLED', 2000);
+    const seen = await waitFor('the kill on replica b', () => evalOn(b, 'rep.kill'), (r) => r.reason === 'DISABLED', 2000, 10);
     expect(seen).toMatchObject({ value: false, variant: 'off', reason: 'DISABLED', metadata: { flagVersion: 2 } });
   });
 
@@ -44,23 +36,22 @@ describe.each([
   const periodic = syncMs === '300' ? it : () => undefined;
   periodic('a change that bypassed pub/sub is healed by the periodic version check', async () => {
     await b.request('POST', '/api/v1/flags', { body: { key: 'rep.heal', rolloutPercent: 100 } });
-    await until(() => evalOn(a, 'rep.heal'), (r) => r.value === true);
-    const pg = new Pg({ connectionString: a.env.config.database.url });
-    await pg.connect();
+    await waitFor('the new flag on replica a', () => evalOn(a, 'rep.heal'), (r) => r.value === true, 5000, 10);
+    const db = await TestDb.connect(a.env);
     try {
-      await pg.query(`UPDATE flags SET killed = true, version = version + 1 WHERE key = 'rep.heal'`);
+      await db.query(`UPDATE flags SET killed = true, version = version + 1 WHERE key = 'rep.heal'`);
     } finally {
-      await pg.end();
+      await db.close();
     }
     for (const api of [a, b]) {
-      expect(await until(() => evalOn(api, 'rep.heal'), (r) => r.reason === 'DISABLED', 3000)).toMatchObject({ value: false, reason: 'DISABLED' });
+      expect(await waitFor('the kill on every replica', () => evalOn(api, 'rep.heal'), (r) => r.reason === 'DISABLED', 3000, 10)).toMatchObject({ value: false, reason: 'DISABLED' });
     }
   });
 
   it('an archived flag disappears from every replica', async () => {
     await a.request('POST', '/api/v1/flags', { body: { key: 'rep.archive', rolloutPercent: 100 } });
-    await until(() => evalOn(b, 'rep.archive'), (r) => r.value === true);
+    await waitFor('the new flag on replica b', () => evalOn(b, 'rep.archive'), (r) => r.value === true, 5000, 10);
     await a.request('POST', '/api/v1/flags/rep.archive/archive', { body: { reason: 'retired' }, headers: { 'if-match': '"1"' } });
-    expect(await until(() => evalOn(b, 'rep.archive'), (r) => r.errorCode === 'FLAG_NOT_FOUND', 2000)).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
+    expect(await waitFor('the archived flag gone from replica b', () => evalOn(b, 'rep.archive'), (r) => r.errorCode === 'FLAG_NOT_FOUND', 2000, 10)).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
   });
 });

@@ -1,5 +1,5 @@
 import { startTestApi, type TestApi } from '../support/app';
-import { waitFor } from './migration.helpers';
+import { waitFor } from '../support/wait';
 
 describe('flags admin API: CRUD, validation, ETag/If-Match, kill switch, audit', () => {
   let api: TestApi;

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import type { TestApi } from '../support/app';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { NASTY_STRINGS, bodyArb, dbFingerprint, encodeAny, headersArb, paramArb, queryArb, userTables } from './fuzz.helpers';
 import { errorShapeViolation } from './hostile.helpers';
 import { probe, startRecordingApi } from './security.helpers';
+import { TestDb } from '../support/test-db';
 
 /** Random inputs per route; 60-odd routes make about 2,000 requests in all (about a minute on 2 cores). */
 const RUNS_PER_ROUTE = 30;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { TestDb } from './migration.helpers';
+import type { TestDb } from '../support/test-db';
 
 /** Strings that look like SQL, paths, templates or control sequences. */
 export const NASTY_STRINGS = [

@@ -1,25 +1,14 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { main } from '../../src/cli/main';
 import { FakeClock } from '../../src/core/clock/clock';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { auditOf, bindClock, setPlan, waitStepSettled } from './ramp.helpers';
+import { cliEnv, runCli } from '../support/cli';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 10_000;
 
-/** The CLI's entry point in-process (what bin/cutover.js calls), output captured. */
-async function cutover(api: TestApi, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(['node', 'cutover', '--url', api.url, '--key', api.adminKey, ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 const HOUR = 3_600_000;
 
 /**
@@ -178,14 +167,14 @@ describe('holds, forecast and explain during a ramp', () => {
       `SELECT um.user_id::text AS id, um.enrolled_step AS step, um.bucket FROM user_migrations um JOIN campaigns c ON c.id = um.campaign_id WHERE c.key = 'holdme' AND um.state = 'enabled' AND um.enrolled_via = 'ramp' LIMIT 1`,
     );
     const e = (await api.request('GET', `/api/v1/campaigns/holdme/users/${enabled.id}`)).body;
-    expect(e).toMatchObject({ state: 'enabled', reason: 'enabled', enrolledBy: `step ${enabled.step}`, bucket: enabled.bucket, admittedByCurrentStep: true, recoveryState: 'prompted', flagVersion: expect.any(Number) });
+    expect(e).toMatchObject({ state: 'enabled', reason: 'enabled', enrolledBy: `step ${enabled.step + 1}`, bucket: enabled.bucket, admittedByCurrentStep: true, recoveryState: 'prompted', flagVersion: expect.any(Number) });
     expect(e.enabledAt).toEqual(expect.any(String));
-    const cli = await cutover(api, ['users', 'explain', 'holdme', enabled.id]);
+    const cli = await runCli(['users', 'explain', 'holdme', enabled.id], cliEnv(api));
     expect(cli).toMatchObject({ code: 0, stderr: '' });
     expect(cli.stdout).toContain(e.why);
-    expect(cli.stdout).toMatch(new RegExp(`^enrolled via:\\s+step ${enabled.step}$`, 'm'));
-    expect(JSON.parse((await cutover(api, ['--json', 'users', 'explain', 'holdme', enabled.id])).stdout)).toEqual(e);
-    const missing = await cutover(api, ['users', 'explain', 'holdme', '999999999']);
+    expect(cli.stdout).toMatch(new RegExp(`^enrolled via:\\s+step ${enabled.step + 1}$`, 'm'));
+    expect(JSON.parse((await runCli(['--json', 'users', 'explain', 'holdme', enabled.id], cliEnv(api))).stdout)).toEqual(e);
+    const missing = await runCli(['users', 'explain', 'holdme', '999999999'], cliEnv(api));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('user 999999999 does not exist');
     const unknown = await api.request('GET', `/api/v1/campaigns/holdme/users/999999999`);

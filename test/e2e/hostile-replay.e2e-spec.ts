@@ -2,7 +2,8 @@ import type { TestApi } from '../support/app';
 import { dbFingerprint, userTables } from './fuzz.helpers';
 import { hostileCases, type Fixtures, type HostileCase } from './hostile-cases';
 import { deepJson, errorShapeViolation, rawRequest } from './hostile.helpers';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { startRecordingApi } from './security.helpers';
 
 interface Tally {

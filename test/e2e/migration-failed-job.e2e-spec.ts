@@ -2,7 +2,9 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { batchJobId } from '../../src/campaigns/campaign-jobs';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 300;
 

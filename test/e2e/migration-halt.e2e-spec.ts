@@ -1,6 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, backendProbe, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, backendProbe, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 20_000;
 
@@ -48,7 +50,7 @@ describe('halt mid-run: nobody is enabled after the halt commit except by calls 
     expect(audit.body.items[0].after.droppedBatches).toBeGreaterThan(0);
 
     await waitFor('in-flight calls to finish', () => db.counters(c.id), (k) => k.enrolling === 0, 30_000, 50);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
 
     const claimedAfterHalt = await db.query(`SELECT count(*)::int AS n FROM migration_batches WHERE campaign_id = $1 AND started_at > $2`, [c.id, haltedAt]);
     expect(claimedAfterHalt[0].n).toBe(0);
@@ -85,7 +87,7 @@ describe('halt mid-run: nobody is enabled after the halt commit except by calls 
       }
     }
     const frozen = (await db.counters(c.id)).enabled;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     expect((await db.counters(c.id)).enabled).toBe(frozen);
 
     await act(api, c.id, 'resume');

@@ -10,7 +10,9 @@ import { SimulatedBackend } from '../../src/migration/backend/simulated-backend'
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
 import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
 import { testRedisPrefix } from '../support/test-env';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const SIM = resolve(process.env.CUTOVER_DIST_DIR ?? resolve(__dirname, '../../dist'), 'src/migration/backend/sim-server.js');
 

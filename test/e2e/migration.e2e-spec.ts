@@ -1,6 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, backendProbe, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, backendProbe, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 100_000;
 

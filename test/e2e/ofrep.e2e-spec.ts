@@ -1,17 +1,9 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature, type Client } from '@openfeature/server-sdk';
-import { Client as Pg } from 'pg';
 import { bucketOf } from '../../src/flags/bucketing';
 import { startTestApi, type TestApi } from '../support/app';
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 describe('OFREP evaluation driven by the OpenFeature server SDK', () => {
   let api: TestApi;
@@ -37,7 +29,7 @@ describe('OFREP evaluation driven by the OpenFeature server SDK', () => {
   };
   /** The admin write returns once committed; this replica applies it from pub/sub a moment later. */
   const seen = (key: string, version: number) =>
-    until(() => api.request('POST', `/ofrep/v1/evaluate/flags/${key}`, { key: evaluatorKey, body: { context: { targetingKey: '1' } } }), (r) => r.body?.metadata?.flagVersion === version);
+    waitFor(`${key} v${version} on this replica`, () => api.request('POST', `/ofrep/v1/evaluate/flags/${key}`, { key: evaluatorKey, body: { context: { targetingKey: '1' } } }), (r) => r.body?.metadata?.flagVersion === version, 20_000, 20);
 
   it('evaluates a boolean flag on for everyone as STATIC', async () => {
     await createFlag({ key: 'sdk.static', rolloutPercent: 100 });
@@ -109,7 +101,7 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     key = await api.newKey('evaluator');
     await api.request('POST', '/api/v1/flags', { body: { key: 'raw.half', rolloutPercent: 50 } });
     await api.request('POST', '/api/v1/flags', { body: { key: 'raw.all', rolloutPercent: 100 } });
-    await until(() => api.request('POST', '/ofrep/v1/evaluate/flags', { key, body: { context: { targetingKey: '1' } } }), (r) => r.body?.flags?.length === 2);
+    await waitFor('both flags in the bulk answer', () => api.request('POST', '/ofrep/v1/evaluate/flags', { key, body: { context: { targetingKey: '1' } } }), (r) => r.body?.flags?.length === 2, 20_000, 20);
   });
   afterAll(() => api.close());
 
@@ -141,7 +133,7 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
       const m = new RegExp(`^cutover_evaluations_total\\{flag="${flag.replace('.', '\\.')}",reason="${reason}"\\} (\\d+)$`, 'm').exec(text);
       return m ? Number(m[1]) : 0;
     };
-    const text = await until(() => api.request('GET', '/metrics', { key: null }).then((r) => String(r.body)), (t) => metric(t, 'raw.all', 'STATIC') >= 3);
+    const text = await waitFor('the evaluations counted', () => api.request('GET', '/metrics', { key: null }).then((r) => String(r.body)), (t) => metric(t, 'raw.all', 'STATIC') >= 3, 20_000, 20);
     expect(metric(text, 'raw.all', 'STATIC')).toBeGreaterThanOrEqual(3);
     expect(metric(text, 'raw.half', 'ERROR')).toBeGreaterThanOrEqual(1);
     // and the time each request took, by endpoint
@@ -159,7 +151,7 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     expect((await evalOne('raw.all', {}, created.body.key)).status).toBe(200);
     await api.request('POST', `/api/v1/keys/${created.body.apiKey.id}/revoke`, { body: { reason: 'rotated' } });
     const started = Date.now();
-    const refused = await until(() => evalOne('raw.all', {}, created.body.key), (r) => r.status === 401, 3000);
+    const refused = await waitFor('the revoked key refused', () => evalOne('raw.all', {}, created.body.key), (r) => r.status === 401, 3000, 20);
     expect(refused.status).toBe(401);
     expect(Date.now() - started).toBeLessThan(3000);
   });
@@ -181,9 +173,12 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     expect((await api.request('POST', '/ofrep/v1/evaluate/flags', { key, body: { context: [] } })).body).toMatchObject({ errorCode: 'INVALID_CONTEXT' });
 
     await api.request('POST', '/api/v1/flags/raw.all/kill', { body: { reason: 'test' }, headers: { 'if-match': '"1"' } });
-    const changed = await until(
+    const changed = await waitFor(
+      'a new bulk answer after the kill',
       () => api.request('POST', '/ofrep/v1/evaluate/flags', { key, body: { context: { targetingKey: '12345' } }, headers: { 'if-none-match': etag } }),
       (r) => r.status === 200,
+      20_000,
+      20,
     );
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
@@ -216,46 +211,45 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
 
   it('ratchet: an enabled user stays on after a kill and after the rollout is lowered, and is rebuilt from PostgreSQL when Redis loses it', async () => {
     const flag = (await api.request('POST', '/api/v1/flags', { body: { key: 'raw.ratchet', rolloutPercent: 100 } })).body;
-    const pg = new Pg({ connectionString: api.env.config.database.url });
-    await pg.connect();
+    const db = await TestDb.connect(api.env);
     const users = ['5000000001', '5000000002', '5000000003'];
     try {
-      const { rows } = await pg.query(
+      const rows = await db.query(
         `INSERT INTO campaigns (key, name, flag_id, status, pacing) VALUES ('c-ratchet', 'ratchet', $1, 'running', '{}') RETURNING id`,
         [flag.id],
       );
       for (const [i, u] of users.entries()) {
-        await pg.query(`INSERT INTO user_migrations (campaign_id, user_id, bucket, state) VALUES ($1, $2, $3, $4)`, [rows[0].id, u, bucketOf(flag.salt, u), i < 2 ? 'enabled' : 'eligible']);
+        await db.query(`INSERT INTO user_migrations (campaign_id, user_id, bucket, state) VALUES ($1, $2, $3, $4)`, [rows[0].id, u, bucketOf(flag.salt, u), i < 2 ? 'enabled' : 'eligible']);
       }
     } finally {
-      await pg.end();
+      await db.close();
     }
     const { RatchetService } = await import('../../src/flags/ratchet.service');
     const ratchet = api.app.get(RatchetService);
     await ratchet.recordEnabled(BigInt(flag.id), users.slice(0, 2).map((u) => ({ userId: BigInt(u), bucket: bucketOf(flag.salt, u) })));
     await api.request('POST', '/api/v1/flags/raw.ratchet/kill', { body: { reason: 'incident' }, headers: { 'if-match': '"1"' } });
     const answer = (u: string) => evalOne('raw.ratchet', { context: { targetingKey: u } }).then((r) => r.body);
-    await until(() => answer(users[2]), (b) => b.reason === 'DISABLED');
+    await waitFor('the kill on this replica', () => answer(users[2]), (b) => b.reason === 'DISABLED', 20_000, 20);
     expect(await answer(users[0])).toMatchObject({ value: true, reason: 'TARGETING_MATCH', metadata: { ratchet: 'enabled' } });
     expect(await answer(users[1])).toMatchObject({ value: true });
     expect(await answer(users[2])).toMatchObject({ value: false, reason: 'DISABLED' });
 
     const redis = api.app.get((await import('../../src/core/redis/redis.service')).RedisService).client;
     // let the first rebuild of this new flag finish, so that what follows is a loss after a sync
-    await until(() => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:synced`), (n) => n === 1);
-    await until(() => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:rebuild-lock`), (n) => n === 0);
+    await waitFor('the first ratchet sync', () => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:synced`), (n) => n === 1, 20_000, 20);
+    await waitFor('the rebuild lock released', () => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:rebuild-lock`), (n) => n === 0, 20_000, 20);
     const lost = await redis.keys(`${api.env.config.redis.prefix}:ratchet:${flag.id}:*`);
     expect(lost.length).toBeGreaterThan(0);
     await redis.del(...lost);
     expect(await ratchet.isEnabled(BigInt(flag.id), users[0])).toBe(false);
-    const healed = await until(() => ratchet.isEnabled(BigInt(flag.id), users[0]), (v) => v);
+    const healed = await waitFor('the ratchet rebuilt', () => ratchet.isEnabled(BigInt(flag.id), users[0]), (v) => v, 20_000, 20);
     expect(healed).toBe(true);
     expect(await ratchet.isEnabled(BigInt(flag.id), users[2])).toBe(false);
     expect(await answer(users[0])).toMatchObject({ value: true, metadata: { ratchet: 'enabled' } });
 
     expect((await api.request('POST', '/api/v1/flags/raw.ratchet/revive', { body: { reason: 'recovered' }, headers: { 'if-match': '"2"' } })).body).toMatchObject({ version: 3 });
     expect((await api.request('POST', '/api/v1/flags/raw.ratchet/rollout', { body: { rolloutPpm: 0 }, headers: { 'if-match': '"3"' } })).body).toMatchObject({ version: 4 });
-    await until(() => answer(users[2]), (b) => b.reason === 'STATIC');
+    await waitFor('the revive on this replica', () => answer(users[2]), (b) => b.reason === 'STATIC', 20_000, 20);
     expect(await answer(users[1])).toMatchObject({ value: true, metadata: { ratchet: 'enabled' } });
     expect(await answer(users[2])).toMatchObject({ value: false });
 

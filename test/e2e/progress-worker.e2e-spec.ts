@@ -3,7 +3,9 @@ import { createServer } from 'node:net';
 import { cutoverMetrics } from '../../src/core/metrics/metrics';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
 import { ProgressFixtures } from './progress.fixtures';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -44,12 +46,8 @@ describe('progress in the worker: the sampler job scheduler and the worker metri
     await fx.addCounters(c.id, { enabled: 42, eligible: 8 });
     // the sampler may already have run between the two fixture writes: wait for the sample after them
     type Point = { counts: { enabled: number; total: number }; resolution: string };
-    let latest: Point | undefined;
-    while (latest?.counts.enabled !== 42) {
-      const points: Point[] = (await api.request('GET', `/api/v1/campaigns/${c.key}/progress/history?resolution=raw`)).body.points;
-      latest = points.at(-1);
-      if (latest?.counts.enabled !== 42) await new Promise((r) => setTimeout(r, 200));
-    }
+    const newest = async () => ((await api.request('GET', `/api/v1/campaigns/${c.key}/progress/history?resolution=raw`)).body.points as Point[]).at(-1);
+    const latest = await waitFor('a sample with the fixture counts', newest, (p) => p?.counts.enabled === 42, 150_000, 200);
     expect(latest).toMatchObject({ resolution: 'raw', counts: { enabled: 42, total: 50 } });
   }, 180_000);
 

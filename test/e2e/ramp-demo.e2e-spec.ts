@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FakeClock } from '../../src/core/clock/clock';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
-import { TestDb } from './migration.helpers';
 import { auditOf, bindClock, rampOf, waitStepSettled } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
 
 const DEMO = resolve(process.env.CUTOVER_DIST_DIR ?? resolve(__dirname, '../../dist'), 'src/cli/demo.js');
 const run = promisify(execFile);

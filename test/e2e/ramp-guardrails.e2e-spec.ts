@@ -2,8 +2,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { FakeClock } from '../../src/core/clock/clock';
 import { metricsRegistry } from '../../src/core/metrics/metrics';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
-import { auditOf, bindClock, rampOf, setPlan } from './ramp.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
+import { auditOf, bindClock, rampOf, setPlan, waitRampWait } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 /**
  * Guardrails against the simulated backend failing 20% of users permanently: a pause rule
@@ -64,9 +66,8 @@ describe('ramp guardrails', () => {
     const [metric] = (await metricsRegistry.getSingleMetric('cutover_guardrail_trips_total')!.get()).values.filter((v) => v.labels.campaign === 'gr-pause');
     expect(metric).toMatchObject({ value: 1, labels: { metric: 'failure_ratio', action: 'pause' } });
 
-    // paused: the ramp waits, nothing is re-audited
-    await new Promise((r) => setTimeout(r, 600));
-    expect((await rampOf(api, c.id)).guardrailState.rampWait).toMatchObject({ reason: 'not_running' });
+    // paused: a tick after the pause waits without checking the guardrails again, so nothing is re-audited
+    await waitRampWait(api, c.id, 'a tick that sees the campaign paused', (w) => w?.reason === 'not_running');
     expect(await auditOf(api, c.id, 'campaign.guardrail_tripped')).toHaveLength(1);
   }, 90_000);
 

@@ -2,8 +2,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { RampControllerService } from '../../src/campaigns/ramp-controller.service';
 import { FakeClock } from '../../src/core/clock/clock';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { auditOf, bindClock, etagOf, rampAction, rampOf, setPlan } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 10_000;
 

@@ -1,8 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { FakeClock } from '../../src/core/clock/clock';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
-import { TestDb, act, createCampaign, createFlag } from './migration.helpers';
-import { auditOf, bindClock, rampAction, rampOf, setPlan, waitStepSettled } from './ramp.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
+import { auditOf, bindClock, holdLeftSeconds, rampAction, rampOf, setPlan, waitRampWait, waitStepSettled } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
 
 const USERS = 50_000;
 const HOUR = 3_600_000;
@@ -62,14 +63,15 @@ describe('ramp: a full default-on ramp on a fake clock, two worker replicas', ()
     for (let step = 0; step < PLAN.length; step++) {
       await waitStepSettled(api, db, c.id, step);
       if (step === PLAN.length - 1) break;
-      // the hold is measured on the injected clock: one minute short of it, nothing moves
+      // the hold is measured on the injected clock: one minute short of it, a tick sees the
+      // minute left and nothing moves
       clock.advance(HOUR - 60_000);
-      await new Promise((r) => setTimeout(r, 600));
+      await waitRampWait(api, c.id, `a tick that sees step ${step + 1}'s last minute`, (w) => w?.reason === 'hold' && holdLeftSeconds(w.detail) <= 60);
       expect((await rampOf(api, c.id)).currentStep).toBe(step);
       clock.advance(60_000);
       if (step + 1 === 3) {
         // the approval gate: the hold is over, the step still waits for an admin's approval
-        await new Promise((r) => setTimeout(r, 900));
+        await waitRampWait(api, c.id, 'a tick that waits for approval', (w) => w?.reason === 'approval');
         const waiting = await rampOf(api, c.id);
         expect(waiting).toMatchObject({ currentStep: 2, holdRemainingSeconds: 0, next: { step: 3, requiresApproval: true, awaitingApproval: true } });
         expect(waiting.guardrailState.rampWait).toMatchObject({ reason: 'approval' });

@@ -1,7 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Clock, type FakeClock } from '../../src/core/clock/clock';
 import type { TestApi } from '../support/app';
-import type { TestDb } from './migration.helpers';
+import type { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 /**
  * Makes a running process read its time from `fake`: the Clock provider is a singleton
@@ -41,14 +42,22 @@ export async function auditOf(api: TestApi, id: string, action: string): Promise
 
 /** The current step's range is planned and nothing is queued, running or waiting for a batch (read from the tables). */
 export async function waitStepSettled(api: TestApi, db: TestDb, id: string, step: number, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const read = async () => {
     const ramp = await rampOf(api, id);
-    const k = await db.counters(id);
     const [b] = await db.query(`SELECT count(*)::int AS n FROM migration_batches WHERE campaign_id = $1 AND status IN ('queued', 'running')`, [id]);
-    const ppm = ramp.steps[step]?.ppm ?? 0;
-    if (ramp.currentStep === step && ramp.plannedPpm >= ppm && b.n === 0 && k.eligible === 0 && k.enrolling === 0) return;
-    if (Date.now() > deadline) throw new Error(`step ${step} did not settle: ramp ${JSON.stringify({ currentStep: ramp.currentStep, plannedPpm: ramp.plannedPpm, state: ramp.guardrailState })}, backlog ${b.n}, counts ${JSON.stringify(k)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+    return { currentStep: ramp.currentStep, plannedPpm: ramp.plannedPpm, ppm: ramp.steps[step]?.ppm ?? 0, state: ramp.guardrailState, backlog: b.n, counts: await db.counters(id) };
+  };
+  const settled = (r: Awaited<ReturnType<typeof read>>) => r.currentStep === step && r.plannedPpm >= r.ppm && r.backlog === 0 && r.counts.eligible === 0 && r.counts.enrolling === 0;
+  await waitFor(`step ${step} to settle`, read, settled, timeoutMs, 150);
+}
+
+/** The ramp controller has looked at the campaign since `ok` became true of its waiting reason (guardrailState.rampWait). */
+export function waitRampWait(api: TestApi, id: string, what: string, ok: (wait: { reason: string; detail: string } | null) => boolean, timeoutMs = 30_000) {
+  return waitFor(what, () => rampOf(api, id), (r) => ok(r.guardrailState?.rampWait ?? null), timeoutMs, 50);
+}
+
+/** The seconds a "step N of M holds for S s more" waiting reason leaves (Infinity for another text). */
+export function holdLeftSeconds(detail: string): number {
+  const m = /holds for (\d+) s more/.exec(detail);
+  return m ? Number(m[1]) : Infinity;
 }

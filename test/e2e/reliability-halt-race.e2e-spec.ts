@@ -1,8 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { RampControllerService } from '../../src/campaigns/ramp-controller.service';
 import { startTestApi, startTestWorker, type TestApi } from '../support/app';
-import { TestDb, act, createCampaign, createFlag, waitFor } from './migration.helpers';
+import { act, createCampaign, createFlag } from './migration.helpers';
 import { etagOf, setPlan } from './ramp.helpers';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 4_000;
 const ROUNDS = 8;
@@ -52,7 +54,7 @@ describe('concurrency: a halt racing an automatic step advance', () => {
       // let the controller (its own tick, as the ramp processor calls it) enter a few steps
       for (let i = 0; i < 200 && (await db.query(`SELECT current_step FROM campaigns WHERE id = $1`, [c.id]))[0].current_step < 1 + (round % 3); i++) {
         await controller.tick(BigInt(c.id));
-        await new Promise((r) => setTimeout(r, 30));
+        await sleep(30);
       }
       // the moment an advance is due: the step's range planned and drained
       await waitFor(
@@ -68,7 +70,7 @@ describe('concurrency: a halt racing an automatic step advance', () => {
       const delayMs = [0, 3, 15, 40][round % 4];
       const [tick, first] = await Promise.all([
         controller.tick(BigInt(c.id)),
-        new Promise((r) => setTimeout(r, delayMs)).then(() => api.request('POST', `/api/v1/campaigns/${c.id}/halt`, { body: { reason: 'race test' }, headers: { 'if-match': etag } })),
+        sleep(delayMs).then(() => api.request('POST', `/api/v1/campaigns/${c.id}/halt`, { body: { reason: 'race test' }, headers: { 'if-match': etag } })),
       ]);
       let halted = first;
       for (let n = 0; halted.status === 409 && n < 20; n++) {
@@ -79,7 +81,7 @@ describe('concurrency: a halt racing an automatic step advance', () => {
       for (let i = 0; i < 10; i++) await controller.tick(BigInt(c.id));
 
       // ten more ticks and a second later, nothing has moved
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000);
       const [camp] = await db.query(`SELECT status::text AS status, current_step AS step, halted_at FROM campaigns WHERE id = $1`, [c.id]);
       expect(camp.status).toBe('halted');
       const [later] = await db.query(

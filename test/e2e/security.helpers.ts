@@ -21,6 +21,7 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'GET /metrics': 'public',
   'GET /': 'public',
   'GET /dashboard/assets/:name': 'public',
+  'GET /favicon.ico': 'public',
   'GET /docs/*': 'public',
 
   'GET /api/v1/keys/me': 'evaluator',

@@ -1,5 +1,6 @@
-import { Client } from 'pg';
 import { startTestApi, type TestApi } from '../support/app';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const NDJSON = 'application/x-ndjson';
 const CSV = 'text/csv';
@@ -10,23 +11,22 @@ function ndjsonUser(id: number | string, over: Record<string, unknown> = {}): st
 
 describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
   let api: TestApi;
-  let db: Client;
+  let db: TestDb;
   let operator: string;
 
   beforeAll(async () => {
     api = await startTestApi({ USERS_IMPORT_MAX_LINE_BYTES: '512', USERS_IMPORT_REJECTED_SAMPLE: '3' });
     operator = await api.newKey('operator');
-    db = new Client({ connectionString: api.env.config.database.url });
-    await db.connect();
+    db = await TestDb.connect(api.env);
   });
   afterAll(async () => {
-    await db.end();
+    await db.close();
     await api.close();
   });
 
   const importBody = (body: string, contentType: string, key = operator) =>
     api.request('POST', '/api/v1/users/import', { rawBody: body, key, headers: { 'content-type': contentType } });
-  const user = async (id: string) => (await db.query('SELECT * FROM users WHERE id = $1', [id])).rows[0];
+  const user = async (id: string) => (await db.query('SELECT * FROM users WHERE id = $1', [id]))[0];
 
   it('imports NDJSON, rejects bad lines with their line numbers and reasons, and audits the counts', async () => {
     const lines = [
@@ -70,7 +70,7 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
       headers: { 'content-type': NDJSON },
     });
     expect(r.body.rejectedLines).toEqual([
-      { line: 1, reason: expect.stringContaining('ids above 2^53 must be written as strings') },
+      { line: 1, reason: 'id: is above 2^53, where JSON numbers lose digits: write ids this large as strings' },
       { line: 2, reason: expect.stringContaining('NUL') },
       { line: 3, reason: expect.stringContaining('longer than 512 bytes') },
     ]);
@@ -109,7 +109,7 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
     expect((await importBody(changed, NDJSON)).body).toMatchObject({ valid: 3, duplicates: 1, inserted: 1, updated: 1, unchanged: 0 });
     expect(await user('401')).toMatchObject({ app_version: '6.5.0' });
     expect(await user('404')).toMatchObject({ country: 'NL' });
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE id BETWEEN 401 AND 404');
+    const rows = await db.query('SELECT count(*)::int AS n FROM users WHERE id BETWEEN 401 AND 404');
     expect(rows[0].n).toBe(4);
   });
 
@@ -124,7 +124,7 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
     expect([ra.status, rb.status, seeded.status]).toEqual([200, 200, 200]);
     expect(ra.body.inserted + rb.body.inserted).toBe(3_000);
     expect(ra.body.inserted + ra.body.updated + rb.body.inserted + rb.body.updated).toBeGreaterThanOrEqual(3_000);
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM users WHERE id BETWEEN 600000 AND 602999`);
+    const rows = await db.query(`SELECT count(*)::int AS n FROM users WHERE id BETWEEN 600000 AND 602999`);
     expect(rows[0].n).toBe(3_000);
   });
 
@@ -138,7 +138,7 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
     expect(wrongType.status).toBe(415);
     const viewer = await api.newKey('viewer');
     expect((await importBody(ndjsonUser(1), NDJSON, viewer)).status).toBe(403);
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'users_import_%'`);
+    const rows = await db.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'users_import_%'`);
     expect(rows[0].n).toBe(0);
   });
 
@@ -162,11 +162,9 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
     } as RequestInit);
     await expect(upload).rejects.toThrow();
     expect(copiedBeforeAbort).toBeGreaterThan(0);
-    const staged = async () =>
-      (await db.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'users_import_%'`)).rows[0].n as number;
-    for (let i = 0; i < 100 && (await staged()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await staged()).toBe(0);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE id BETWEEN 700000 AND 719999');
+    const staged = async () => (await db.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'users_import_%'`))[0].n as number;
+    await waitFor('the aborted import to drop its staging table', staged, (n) => n === 0, 10_000, 50);
+    const rows = await db.query('SELECT count(*)::int AS n FROM users WHERE id BETWEEN 700000 AND 719999');
     expect(rows[0].n).toBe(0);
   });
 
@@ -194,20 +192,14 @@ describe('users import: streamed NDJSON and CSV into PostgreSQL', () => {
     expect(summary.bytes).toBeGreaterThan(api.env.config.http.bodyLimitBytes);
     // the server had copied rows of the first half while the second half was not sent yet
     expect(copiedBeforeEnd).toBeGreaterThan(0);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM users WHERE id >= 1000000');
+    const rows = await db.query('SELECT count(*)::int AS n FROM users WHERE id >= 1000000');
     expect(rows[0].n).toBe(total);
   });
 });
 
 /** Polls PostgreSQL's progress view until the import's COPY has processed rows. */
-async function waitForCopyProgress(db: Client): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await db.query(
-      `SELECT tuples_processed::int AS n FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid
-       WHERE p.datname = current_database() AND c.relname LIKE 'users_import_%'`,
-    );
-    if (rows[0]?.n > 0) return rows[0].n;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return 0;
+async function waitForCopyProgress(db: TestDb): Promise<number> {
+  const copied = async () =>
+    (await db.query(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid WHERE p.datname = current_database() AND c.relname LIKE 'users_import_%'`))[0]?.n ?? 0;
+  return waitFor('the import COPY to process rows', copied, (n: number) => n > 0, 10_000, 50);
 }

@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { createServer } from 'node:net';
 import { PROCESSORS } from '../../src/worker-shutdown';
 import { createTestEnvironment, startTestWorker, type TestEnvironment } from '../support/app';
-import { waitFor } from './migration.helpers';
+import { waitFor } from '../support/wait';
 
 async function freePort(): Promise<number> {
   const srv = createServer();

@@ -1,4 +1,6 @@
-import { FaultDb, FaultStack, checkIntegrity, secretLeaks, sleep, waitSettled, waitUntil, type Proc } from '../support/faults';
+import { FaultStack, checkIntegrity, secretLeaks, waitSettled, type Proc } from '../support/faults';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 6_000;
 const CLIENTS = 6;
@@ -58,12 +60,12 @@ function watch(url: string, key: string, retryMs = 300): Watch {
  */
 describe('fault: an API replica restarted while clients hold progress streams', () => {
   let stack: FaultStack;
-  let db: FaultDb;
+  let db: TestDb;
   const watches: Watch[] = [];
 
   beforeAll(async () => {
     stack = await FaultStack.create({ BACKEND_SIM_LATENCY_MS: '50', MIGRATION_BATCH_SIZE: '200', MIGRATION_PLANNER_INTERVAL_MS: '300', WORKER_CONCURRENCY: '2' });
-    db = await FaultDb.connect(stack.dbUrl);
+    db = await TestDb.connect(stack.dbUrl);
     await db.seedUsers(USERS);
   }, 240_000);
 
@@ -80,7 +82,7 @@ describe('fault: an API replica restarted while clients hold progress streams', 
     await stack.startWorker();
     const id = await stack.startCampaign('api-restart', 1_000_000, { maxUsersPerSecond: 600 });
     for (let i = 0; i < CLIENTS; i++) watches.push(watch(`${(i % 2 ? b : a).url}/api/v1/campaigns/${id}/progress/stream`, stack.adminKey));
-    await waitUntil('every client to receive a progress event', async () => watches.map((w) => w.events.length), (n) => n.every((x) => x >= 2), 60_000, 100);
+    await waitFor('every client to receive a progress event', async () => watches.map((w) => w.events.length), (n) => n.every((x) => x >= 2), 60_000, 100);
 
     const t0 = Date.now();
     await a.proc.stop(15_000);
@@ -90,7 +92,7 @@ describe('fault: an API replica restarted while clients hold progress streams', 
     const downMs = Date.now() - t0;
 
     const settled = await waitSettled(db, id, USERS, 180_000, stack);
-    await waitUntil('every client to see the settled counts', async () => watches.map((w) => w.events.at(-1)?.enabled), (e) => e.every((x) => x === settled.enabled), 30_000, 200);
+    await waitFor('every client to see the settled counts', async () => watches.map((w) => w.events.at(-1)?.enabled), (e) => e.every((x) => x === settled.enabled), 30_000, 200);
     const result = await checkIntegrity(db, stack.redisUrl, stack.prefix, id, USERS);
 
     const onA = watches.filter((_, i) => i % 2 === 0);

@@ -1,4 +1,6 @@
-import { ChaosProxy, FaultDb, FaultStack, checkIntegrity, secretLeaks, sleep, waitSettled, waitUntil } from '../support/faults';
+import { ChaosProxy, FaultStack, checkIntegrity, secretLeaks, waitSettled } from '../support/faults';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 8_000;
 
@@ -9,7 +11,7 @@ const USERS = 8_000;
  */
 describe('fault: backend timeouts and a storm of 5xx answers', () => {
   let stack: FaultStack;
-  let db: FaultDb;
+  let db: TestDb;
   let proxy: ChaosProxy;
 
   beforeAll(async () => {
@@ -29,7 +31,7 @@ describe('fault: backend timeouts and a storm of 5xx answers', () => {
     proxy.holdMs = 1_200;
     stack.baseEnv.BACKEND_HTTP_URL = await proxy.start();
     await stack.startApi();
-    db = await FaultDb.connect(stack.dbUrl);
+    db = await TestDb.connect(stack.dbUrl);
     await db.seedUsers(USERS);
     await stack.startWorker();
   }, 240_000);
@@ -42,7 +44,7 @@ describe('fault: backend timeouts and a storm of 5xx answers', () => {
 
   it('absorbs timeouts, lost answers and 5xx: users retried with the same keys end enabled or failed with a reason, then retry-failed finishes', async () => {
     const id = await stack.startCampaign('backend-storm', 1_000_000, { maxUsersPerSecond: 2_000 });
-    await waitUntil('the first users', () => db.counters(id), (k) => k.enabled >= USERS / 10, 120_000, 50);
+    await waitFor('the first users', () => db.counters(id), (k) => k.enabled >= USERS / 10, 120_000, 50);
     for (const mode of ['hold', 'lose-answer', 'refuse'] as const) {
       proxy.mode = mode;
       await sleep(mode === 'refuse' ? 3_000 : 1_500);
@@ -57,7 +59,7 @@ describe('fault: backend timeouts and a storm of 5xx answers', () => {
     while (after.failed > 0 && rounds < 5) {
       rounds++;
       expect((await stack.request('POST', `/api/v1/campaigns/${id}/retry-failed`, { body: { reason: 'backend storm over' } })).status).toBe(202);
-      after = await waitUntil('the retried users', () => db.counters(id), (k) => k.legacy + k.eligible + k.enrolling === 0 && k.failed < after.failed, 120_000, 250).catch(() => after);
+      after = await waitFor('the retried users', () => db.counters(id), (k) => k.legacy + k.eligible + k.enrolling === 0 && k.failed < after.failed, 120_000, 250).catch(() => after);
     }
     await waitSettled(db, id, USERS, 60_000, stack);
     const result = await checkIntegrity(db, stack.redisUrl, stack.prefix, id, USERS);

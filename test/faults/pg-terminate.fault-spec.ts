@@ -1,4 +1,6 @@
-import { FaultDb, FaultStack, checkIntegrity, loadWhile, secretLeaks, sleep, waitSettled, waitUntil, type Proc } from '../support/faults';
+import { FaultStack, checkIntegrity, loadWhile, secretLeaks, waitSettled, type Proc } from '../support/faults';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 8_000;
 const ROUNDS = 5;
@@ -9,7 +11,7 @@ const ROUNDS = 5;
  */
 describe('fault: PostgreSQL connections terminated mid-batch', () => {
   let stack: FaultStack;
-  let db: FaultDb;
+  let db: TestDb;
   let worker: Proc;
   let api: Proc;
 
@@ -25,7 +27,7 @@ describe('fault: PostgreSQL connections terminated mid-batch', () => {
       WORKER_CONCURRENCY: '4',
     });
     api = (await stack.startApi()).proc;
-    db = await FaultDb.connect(stack.dbUrl);
+    db = await TestDb.connect(stack.dbUrl);
     await db.seedUsers(USERS);
     worker = await stack.startWorker();
   }, 240_000);
@@ -37,7 +39,7 @@ describe('fault: PostgreSQL connections terminated mid-batch', () => {
 
   it('recovers: both processes stay up, the campaign completes, counters equal truth, every effect once', async () => {
     const id = await stack.startCampaign('pg-terminate', 1_000_000, { maxUsersPerSecond: 2_000 });
-    await waitUntil('the first users enabled', () => db.counters(id), (k) => k.enabled >= USERS / 10, 120_000, 50);
+    await waitFor('the first users enabled', () => db.counters(id), (k) => k.enabled >= USERS / 10, 120_000, 50);
     // clients keep reading and evaluating while their connections are cut
     const stopLoad = loadWhile(stack.apiUrl, stack.adminKey, [
       { method: 'GET', path: `/api/v1/campaigns/${id}` },
@@ -49,7 +51,7 @@ describe('fault: PostgreSQL connections terminated mid-batch', () => {
     let inFlight = 0;
     for (let i = 0; i < ROUNDS; i++) {
       // strike while a batch is claimed and its call or its recording is under way
-      const running = await waitUntil('a batch in flight', async () => (await db.query(`SELECT count(*)::int AS n FROM migration_batches WHERE campaign_id = $1 AND status = 'running'`, [id]))[0].n as number, (n) => n > 0, 20_000, 5);
+      const running = await waitFor('a batch in flight', async () => (await db.query(`SELECT count(*)::int AS n FROM migration_batches WHERE campaign_id = $1 AND status = 'running'`, [id]))[0].n as number, (n) => n > 0, 20_000, 5);
       inFlight += running;
       terminated += await db.terminateOthers();
       await sleep(300);

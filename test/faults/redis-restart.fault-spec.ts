@@ -1,4 +1,6 @@
-import { FaultDb, FaultStack, PrivateRedis, checkIntegrity, secretLeaks, sleep, waitSettled, waitUntil, type Proc } from '../support/faults';
+import { FaultStack, PrivateRedis, checkIntegrity, secretLeaks, waitSettled, type Proc } from '../support/faults';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 8_000;
 const OUTAGE_MS = 3_000;
@@ -10,7 +12,7 @@ const OUTAGE_MS = 3_000;
  */
 describe('fault: Redis restarted mid-run', () => {
   let stack: FaultStack;
-  let db: FaultDb;
+  let db: TestDb;
   let redis: PrivateRedis;
   let worker: Proc;
   let apiUrl: string;
@@ -30,7 +32,7 @@ describe('fault: Redis restarted mid-run', () => {
     });
     stack.redisUrl = redis.url;
     apiUrl = (await stack.startApi()).url;
-    db = await FaultDb.connect(stack.dbUrl);
+    db = await TestDb.connect(stack.dbUrl);
     await db.seedUsers(USERS);
     worker = await stack.startWorker();
   }, 240_000);
@@ -43,7 +45,7 @@ describe('fault: Redis restarted mid-run', () => {
 
   it('resumes by itself: the campaign completes, counters equal truth, every effect once', async () => {
     const id = await stack.startCampaign('redis-restart', 1_000_000, { maxUsersPerSecond: 2_500 });
-    const before = await waitUntil('a quarter of the users', () => db.counters(id), (k) => k.enabled >= USERS / 4, 120_000, 50);
+    const before = await waitFor('a quarter of the users', () => db.counters(id), (k) => k.enabled >= USERS / 4, 120_000, 50);
     await redis.down();
     const t0 = Date.now();
     const ready = await fetch(`${apiUrl}/health/ready`).then(async (r) => ({ status: r.status, body: await r.json() }));

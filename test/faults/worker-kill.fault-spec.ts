@@ -1,4 +1,6 @@
-import { FaultDb, FaultStack, checkIntegrity, secretLeaks, waitSettled, waitUntil, type Proc } from '../support/faults';
+import { FaultStack, checkIntegrity, secretLeaks, waitSettled, type Proc } from '../support/faults';
+import { TestDb } from '../support/test-db';
+import { waitFor } from '../support/wait';
 
 const USERS = 8_000;
 
@@ -10,7 +12,7 @@ const USERS = 8_000;
  */
 describe('fault: a worker killed with SIGKILL mid-batch', () => {
   let stack: FaultStack;
-  let db: FaultDb;
+  let db: TestDb;
   let doomed: Proc;
   let survivor: Proc;
 
@@ -29,7 +31,7 @@ describe('fault: a worker killed with SIGKILL mid-batch', () => {
     const sim = await stack.startSimServer(['--latency-ms', '250', '--permanent', '0.01']);
     stack.baseEnv.BACKEND_HTTP_URL = sim.url;
     await stack.startApi();
-    db = await FaultDb.connect(stack.dbUrl);
+    db = await TestDb.connect(stack.dbUrl);
     await db.seedUsers(USERS);
     doomed = await stack.startWorker({}, 'worker-a');
   }, 240_000);
@@ -41,7 +43,7 @@ describe('fault: a worker killed with SIGKILL mid-batch', () => {
 
   it('completes, counters equal truth, every effect once, everyone enabled or failed with a reason', async () => {
     const id = await stack.startCampaign('kill-9');
-    const atKill = await waitUntil(
+    const atKill = await waitFor(
       'batches in flight after a quarter of the users',
       async () => ({ counters: await db.counters(id), running: (await db.query(`SELECT count(*)::int AS n FROM migration_batches WHERE campaign_id = $1 AND status = 'running'`, [id]))[0].n as number }),
       (v) => v.counters.enabled >= USERS / 4 && v.running > 0,

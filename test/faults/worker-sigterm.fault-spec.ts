@@ -1,10 +1,12 @@
-import { ChaosProxy, FaultDb, FaultStack, checkIntegrity, secretLeaks, waitSettled, waitUntil } from '../support/faults';
+import { ChaosProxy, FaultStack, checkIntegrity, secretLeaks, waitSettled } from '../support/faults';
+import { TestDb } from '../support/test-db';
+import { sleep, waitFor } from '../support/wait';
 
 const USERS = 8_000;
 const LONG_GRACE_MS = 8_000;
 const SHORT_GRACE_MS = 200;
 
-async function inFlight(db: FaultDb, id: string) {
+async function inFlight(db: TestDb, id: string) {
   const [r] = await db.query(
     `SELECT (SELECT count(*)::int FROM migration_batches WHERE campaign_id = $1 AND status = 'running') AS batches,
             (SELECT count(*)::int FROM user_migrations WHERE campaign_id = $1 AND state = 'enrolling') AS users`,
@@ -30,7 +32,7 @@ function step(what: string): void {
 
 describe('fault: SIGTERM on a worker', () => {
   let stack: FaultStack;
-  let db: FaultDb;
+  let db: TestDb;
   let proxy: ChaosProxy;
 
   beforeAll(async () => {
@@ -48,7 +50,7 @@ describe('fault: SIGTERM on a worker', () => {
     proxy.holdMs = 6_000;
     stack.baseEnv.BACKEND_HTTP_URL = await proxy.start();
     await stack.startApi();
-    db = await FaultDb.connect(stack.dbUrl);
+    db = await TestDb.connect(stack.dbUrl);
     await db.seedUsers(USERS);
   }, 240_000);
 
@@ -63,11 +65,11 @@ describe('fault: SIGTERM on a worker', () => {
 
     const patient = await stack.startWorker({ WORKER_SHUTDOWN_GRACE_MS: String(LONG_GRACE_MS) }, 'worker-long-grace');
     step('patient worker started');
-    const before1 = await waitUntil('batches in flight', () => inFlight(db, id), (v) => v.batches > 0, 120_000, 20);
+    const before1 = await waitFor('batches in flight', () => inFlight(db, id), (v) => v.batches > 0, 120_000, 20);
     let t0 = Date.now();
     // what Ctrl-C on `npm start` delivers: SIGINT to the process group, then the launcher's SIGTERM
     patient.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     patient.kill('SIGTERM');
     step(`SIGINT then SIGTERM to patient with ${JSON.stringify(before1)}`);
     const exit1 = await patient.exited;
@@ -78,7 +80,7 @@ describe('fault: SIGTERM on a worker', () => {
     // from here every backend call takes 6 s (then still takes effect): far longer than the short grace period
     proxy.mode = 'hold';
     const hasty = await stack.startWorker({ WORKER_SHUTDOWN_GRACE_MS: String(SHORT_GRACE_MS) }, 'worker-short-grace');
-    const before2 = await waitUntil('batches in flight again', () => inFlight(db, id), (v) => v.batches > 0, 120_000, 20);
+    const before2 = await waitFor('batches in flight again', () => inFlight(db, id), (v) => v.batches > 0, 120_000, 20);
     t0 = Date.now();
     hasty.kill('SIGTERM');
     step(`SIGTERM hasty with ${JSON.stringify(before2)}`);

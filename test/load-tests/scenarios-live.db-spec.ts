@@ -36,18 +36,25 @@ function resultsOf(s: Record<string, any>, data: unknown): string {
   return Object.values(out).join('\n');
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const send = () =>
-    fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  // The k6 runtime's synchronous requests block this process's event loop for many seconds:
-  // a pooled keep-alive connection the server closed meanwhile is only seen closed when reused.
-  const res = await send().catch((err: Error) => {
-    if (method !== 'GET') throw err;
-    return send();
+/**
+ * The k6 runtime blocks this process for seconds at a time (its requests are synchronous), so
+ * the API may close an idle keep-alive socket without this process noticing; a request sent on
+ * such a socket fails at once, unread by the server ("other side closed"), and is sent again.
+ */
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url + path, init);
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+    return fetch(url + path, init);
+  }
+}
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
+  const res = await send(path, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
   });
   return res.json();
 }

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { TestDb } from '../support/test-db';
 import { adminQuery, baseDatabaseUrl, withDatabase } from '../support/test-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -52,9 +52,8 @@ describe('upgrading the schema with prisma migrate deploy (real PostgreSQL, Pris
     await adminQuery(`CREATE DATABASE ${name}`);
     created.push(name);
     const url = withDatabase(baseDatabaseUrl(), name);
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    return { url, query: async <T>(sql: string) => (await client.query(sql)).rows as T[], close: () => client.end() };
+    const db = await TestDb.connect(url);
+    return { url, query: async <T>(sql: string) => (await db.query(sql)) as T[], close: () => db.close() };
   }
   const column = `SELECT is_nullable, column_default FROM information_schema.columns WHERE table_name = 'user_migrations' AND column_name = 'e2ee_capable'`;
 

@@ -14,10 +14,11 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { Client } from 'pg';
 import { generateApiKey } from '../../src/core/auth/api-key-format';
 import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
 import { createTestDatabase, redisUrl, testRedisPrefix } from './test-env';
+import { STATES, TestDb } from './test-db';
+import { sleep, waitFor } from './wait';
 
 export const ROOT = resolve(__dirname, '../..');
 export const DIST = join(ROOT, 'dist/faults');
@@ -135,26 +136,6 @@ export function spawnDist(script: string, env: Record<string, string>, name: str
   return new Proc(name, child);
 }
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 // ---------------------------------------------------------------------------------------
 // a private redis-server
 
@@ -181,7 +162,7 @@ export class PrivateRedis {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = new Proc('redis', child);
-    await waitUntil(
+    await waitFor(
       'the private redis-server',
       async () => {
         const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -330,7 +311,7 @@ export class FaultStack {
     const proc = spawnDist('src/main.api.js', this.env({ HTTP_PORT: String(p), ...extra }), `api:${p}`);
     this.procs.push(proc);
     const url = `http://127.0.0.1:${p}`;
-    await waitUntil(
+    await waitFor(
       `the API on ${p} (${proc.name})`,
       async () => {
         if (!proc.alive) throw new Error(`the API exited: ${proc.tail()}`);
@@ -350,7 +331,7 @@ export class FaultStack {
   async startWorker(extra: Record<string, string> = {}, name = 'worker'): Promise<Proc> {
     const proc = spawnDist('src/main.worker.js', this.env(extra), name);
     this.procs.push(proc);
-    await waitUntil('the worker to start', async () => {
+    await waitFor('the worker to start', async () => {
       if (!proc.alive) throw new Error(`the worker exited: ${proc.tail()}`);
       return proc.lines.some((l) => l.includes('cutover worker started'));
     }, (v) => v, 60_000, 100);
@@ -368,7 +349,7 @@ export class FaultStack {
     const real = new Proc('sim-server', child);
     this.procs.push(real);
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil('the sim server', async () => (await fetch(`${url}/health`)).status, (s) => s === 200, 30_000, 100);
+    await waitFor('the sim server', async () => (await fetch(`${url}/health`)).status, (s) => s === 200, 30_000, 100);
     return { proc: real, url };
   }
 
@@ -414,62 +395,6 @@ export class FaultStack {
 // ---------------------------------------------------------------------------------------
 // PostgreSQL: table truth and connection termination (own database only)
 
-export class FaultDb {
-  private constructor(readonly client: Client) {}
-
-  static async connect(url: string): Promise<FaultDb> {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    return new FaultDb(client);
-  }
-
-  async query<T extends Record<string, any> = Record<string, any>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query<T>(sql, params)).rows;
-  }
-
-  /** n users with ids 1..n; every 33rd cannot do E2EE yet. */
-  async seedUsers(n: number): Promise<void> {
-    await this.query(
-      `INSERT INTO users (id, country, platform, app_version, e2ee_capable)
-       SELECT g, (ARRAY['US','DE','BR','IN','FR'])[1 + g % 5], (ARRAY['ios','android','web'])[1 + g % 3], '5.2.0', g % 33 <> 0
-       FROM generate_series(1, $1::bigint) g`,
-      [n],
-    );
-  }
-
-  async counters(campaignId: string): Promise<Record<string, number>> {
-    const [r] = await this.query(
-      `SELECT sum(legacy) legacy, sum(ineligible) ineligible, sum(eligible) eligible, sum(enrolling) enrolling, sum(enabled) enabled,
-              sum(failed) failed, sum(held) held, sum(recovery_prompted) recovery_prompted
-       FROM progress_counters WHERE campaign_id = $1`,
-      [campaignId],
-    );
-    return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v ?? 0)]));
-  }
-
-  /** Table truth, computed the expensive way on purpose. */
-  async truth(campaignId: string): Promise<Record<string, number>> {
-    const rows = await this.query<{ state: string; n: string }>(`SELECT state::text AS state, count(*) AS n FROM user_migrations WHERE campaign_id = $1 GROUP BY state`, [campaignId]);
-    const out: Record<string, number> = { legacy: 0, ineligible: 0, eligible: 0, enrolling: 0, enabled: 0, failed: 0, held: 0 };
-    for (const r of rows) out[r.state] = Number(r.n);
-    const [p] = await this.query(`SELECT count(*)::int AS n FROM user_migrations WHERE campaign_id = $1 AND state = 'enabled' AND recovery_state = 'prompted'`, [campaignId]);
-    out.recovery_prompted = p.n;
-    return out;
-  }
-
-  /** Terminates every connection of the API and worker processes to this test's own database. */
-  async terminateOthers(): Promise<number> {
-    const rows = await this.query<{ pid: number }>(
-      `SELECT pg_terminate_backend(pid) AS ok, pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-    );
-    return rows.length;
-  }
-
-  close(): Promise<void> {
-    return this.client.end();
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // the checks every fault test ends with
 
@@ -488,8 +413,8 @@ export interface Integrity {
  * (one key each, never two effects for a key); no batch is left queued or running; the
  * reconciler never had to repair anything.
  */
-export async function checkIntegrity(db: FaultDb, redisUrlForEffects: string, prefix: string, campaignId: string, population: number): Promise<Integrity> {
-  const truth = await db.truth(campaignId);
+export async function checkIntegrity(db: TestDb, redisUrlForEffects: string, prefix: string, campaignId: string, population: number): Promise<Integrity> {
+  const truth: Record<string, number> = { ...Object.fromEntries(STATES.map((st) => [st, 0])), ...(await db.truth(campaignId)), recovery_prompted: await db.recoveryPrompted(campaignId) };
   const counters = await db.counters(campaignId);
   const problems: string[] = [];
   for (const k of Object.keys(truth)) if (truth[k] !== counters[k]) problems.push(`counter ${k} = ${counters[k]} but the table has ${truth[k]}`);
@@ -534,8 +459,8 @@ export async function checkIntegrity(db: FaultDb, redisUrlForEffects: string, pr
 }
 
 /** Waits until no user of the campaign is legacy, eligible or enrolling (by the counters). */
-export async function waitSettled(db: FaultDb, campaignId: string, population: number, timeoutMs = 120_000, stack?: FaultStack): Promise<Record<string, number>> {
-  return waitUntil(
+export async function waitSettled(db: TestDb, campaignId: string, population: number, timeoutMs = 120_000, stack?: FaultStack): Promise<Record<string, number>> {
+  return waitFor(
     'every admitted user to settle',
     () => db.counters(campaignId),
     (k) => k.legacy + k.eligible + k.enrolling === 0 && k.enabled + k.failed + k.ineligible + k.held === population,
@@ -547,7 +472,7 @@ export async function waitSettled(db: FaultDb, campaignId: string, population: n
 }
 
 /** What a stuck run looks like: campaign row, open batches, queue counts, recent worker lines. */
-export async function diagnose(db: FaultDb, campaignId: string, stack?: FaultStack): Promise<string> {
+export async function diagnose(db: TestDb, campaignId: string, stack?: FaultStack): Promise<string> {
   const out: string[] = [];
   const [c] = await db.query(`SELECT status::text, planned_ppm, admitted_ppm, version FROM campaigns WHERE id = $1`, [campaignId]).catch(() => [undefined]);
   out.push(`campaign ${JSON.stringify(c)}`);

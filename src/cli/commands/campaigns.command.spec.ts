@@ -1,4 +1,4 @@
-import { duration, renderProgress, sseEvents, type ProgressDoc } from './campaigns.command';
+import { renderProgress, sseEvents, type ProgressDoc } from './campaigns.command';
 
 const doc = (over: Partial<ProgressDoc> = {}): ProgressDoc => ({
   campaign: { id: '1', key: 'm1', name: 'Messenger', status: 'running', version: 3 },
@@ -17,7 +17,7 @@ const doc = (over: Partial<ProgressDoc> = {}): ProgressDoc => ({
 describe('campaign watch rendering', () => {
   it('draws one bar per state, proportional to its share of users', () => {
     const text = renderProgress(doc());
-    expect(text.split('\n')[0]).toBe('Messenger (m1) — RUNNING — step 2/3, hold 10m00s left');
+    expect(text.split('\n')[0]).toBe('Messenger (m1) — RUNNING — step 2 of 3, hold 10m00s left');
     expect(text).toContain(`  enabled    ${'█'.repeat(19)}${'░'.repeat(13)} 600   60.0%`);
     expect(text).toContain(`  legacy     ${'░'.repeat(32)}   0    0.0%`);
     expect(text).toContain('throughput 12.5/s (5m 1,500/s)  ETA 24s  failures 7.7%  backlog 3 batches');
@@ -29,8 +29,17 @@ describe('campaign watch rendering', () => {
     expect(text).toContain('ETA done');
   });
 
-  it('formats durations', () => {
-    expect([duration(null), duration(59), duration(61), duration(7322), duration(90_000)]).toEqual(['-', '59s', '1m01s', '2h02m', '1d1h']);
+  it('shows no throughput or ETA for a halted or paused campaign', () => {
+    for (const status of ['halted', 'paused']) {
+      const text = renderProgress(doc({ campaign: { id: '1', key: 'm1', name: 'Messenger', status, version: 4 } }));
+      expect(text).toContain(`  enabled 60.0%  ${status}: no throughput or ETA  failures 7.7%  backlog 3 batches`);
+      expect(text).not.toMatch(/ETA \d|\/s/);
+    }
+  });
+
+  it('writes a hold that rounds up to a day as a day', () => {
+    const text = renderProgress(doc({ ramp: { currentStep: 0, steps: [{}, {}], holdRemainingSeconds: 86_399, awaitingApproval: false } }));
+    expect(text.split('\n')[0]).toBe('Messenger (m1) — RUNNING — step 1 of 2, hold 1d left');
   });
 
   it('parses server-sent events split across chunks, skipping comments', async () => {

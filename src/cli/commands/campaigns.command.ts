@@ -3,10 +3,19 @@ import { idArg, positiveInt } from '../args';
 import type { ApiClient } from '../client';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../errors';
+import { duration, stepOf } from '../format';
 import { formatInt, keyValues, table, type Output } from '../output';
+import { apiCommand } from '../needs';
 
 const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
-const ACTIONS = ['start', 'pause', 'resume', 'promote', 'approve'] as const;
+/** Each lifecycle or ramp action: its help and the least role its API route needs. */
+const ACTIONS = {
+  start: { help: 'start a draft campaign: materialise its users and begin the ramp', role: 'operator' },
+  pause: { help: 'pause a running campaign: no new batches until resumed', role: 'operator' },
+  resume: { help: 'resume a paused or halted campaign', role: 'operator' },
+  promote: { help: 'move the ramp to its next step now, skipping the rest of the hold (an approval the step requires still counts)', role: 'operator' },
+  approve: { help: "approve the ramp's next step where the plan requires approval (it is then entered when its hold ends, or by promote)", role: 'admin' },
+} as const;
 const FINAL = ['completed', 'halted'];
 const BAR_WIDTH = 32;
 const RECONNECTS = 5;
@@ -38,12 +47,12 @@ interface OverviewItem {
 const rate = (r: number | null) => (r === null ? '-' : `${r >= 100 ? formatInt(Math.round(r)) : r.toFixed(1)}/s`);
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
 
-export function duration(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h${String(Math.round((seconds % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(seconds / 86_400)}d${Math.round((seconds % 86_400) / 3600)}h`;
+/** Nothing moves in these states: a rate or an ETA would describe the past as if it were the future. */
+const STILL = ['draft', 'paused', 'halted'];
+
+function pace(p: ProgressDoc): string {
+  if (STILL.includes(p.campaign.status)) return `${p.campaign.status}: no throughput or ETA`;
+  return `throughput ${rate(p.throughput.perSecond1m)} (5m ${rate(p.throughput.perSecond5m)})  ETA ${p.eta.seconds === 0 ? 'done' : duration(p.eta.seconds)}`;
 }
 
 /** The watch screen: one bar per state (share of the campaign's users), then rates and ETA. */
@@ -55,13 +64,12 @@ export function renderProgress(p: ProgressDoc): string {
     const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
     return `  ${s.padEnd(10)} ${bar} ${formatInt(p.counts[s]).padStart(width)}  ${pct(p.counts[s] / total).padStart(6)}`;
   });
-  const step = p.ramp.currentStep >= 0 ? `step ${p.ramp.currentStep + 1}/${p.ramp.steps.length}` : 'ramp not started';
+  const step = p.ramp.currentStep >= 0 ? stepOf(p.ramp.currentStep, p.ramp.steps.length) : 'ramp not started';
   const hold = p.ramp.holdRemainingSeconds ? `, hold ${duration(p.ramp.holdRemainingSeconds)} left` : '';
   return [
     `${p.campaign.name} (${p.campaign.key}) — ${p.campaign.status.toUpperCase()} — ${step}${hold}${p.ramp.awaitingApproval ? ', awaiting approval' : ''}`,
     ...bars,
-    `  enabled ${pct(p.enabledShare)}  throughput ${rate(p.throughput.perSecond1m)} (5m ${rate(p.throughput.perSecond5m)})  ETA ${p.eta.seconds === 0 ? 'done' : duration(p.eta.seconds)}  ` +
-      `failures ${pct(p.failures.ratio)}  backlog ${p.backlog.batches} batches`,
+    `  enabled ${pct(p.enabledShare)}  ${pace(p)}  failures ${pct(p.failures.ratio)}  backlog ${p.backlog.batches} batches`,
   ].join('\n');
 }
 
@@ -137,11 +145,8 @@ function campaignRef(value: string): string {
 
 /** `cutover campaigns list`, `cutover campaign watch|progress|start|pause|resume|halt|promote|approve`. */
 export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('campaigns')
-    .description('list campaigns with their progress')
-    .command('list')
-    .description('campaigns newest first, with enabled share (keyset pages)')
+  const campaigns = program.command('campaigns').description('list campaigns with their progress');
+  apiCommand(campaigns, 'list', 'campaigns newest first, with enabled share (keyset pages)', { role: 'viewer', routes: ['GET /api/v1/progress/campaigns'] })
     .option('--limit <n>', 'page size (max 500)', positiveInt, 50)
     .option('--cursor <id>', 'continue after this campaign id', idArg)
     .action(async (o: { limit: number; cursor?: string }) => {
@@ -163,18 +168,15 @@ export function register(program: Command, ctx: CliContext): void {
 
   const campaign = program.command('campaign').description('watch and operate one campaign (by id or key)');
 
-  campaign
-    .command('progress')
-    .description('print the progress of a campaign once')
+  apiCommand(campaign, 'progress', 'print the progress of a campaign once', { role: 'viewer', routes: ['GET /api/v1/campaigns/:id/progress'] })
     .argument('<id>', 'campaign id or key', campaignRef)
     .action(async (ref: string) => {
       const p = await ctx.client().get<ProgressDoc>(`/api/v1/campaigns/${encodeURIComponent(ref)}/progress`);
       ctx.out().result(p, renderProgress);
     });
 
-  campaign
-    .command('watch')
-    .description('live progress bars per state, throughput and ETA; exits when the campaign completes or halts (--json: one JSON line per update)')
+  const watchHelp = 'live progress bars per state, throughput and ETA; exits when the campaign completes or halts (--json: one JSON line per update)';
+  apiCommand(campaign, 'watch', watchHelp, { role: 'viewer', routes: ['GET /api/v1/campaigns/:id/progress/stream'] })
     .argument('<id>', 'campaign id or key', campaignRef)
     .action(async (ref: string) => {
       const out = ctx.out();
@@ -183,10 +185,11 @@ export function register(program: Command, ctx: CliContext): void {
       out.info(`campaign ${last.campaign.key} is ${last.campaign.status}${extra}`);
     });
 
-  for (const action of ACTIONS) {
-    campaign
-      .command(action)
-      .description(`${action} a campaign (needs an operator key; uses the current ETag)`)
+  for (const [action, { help, role }] of Object.entries(ACTIONS)) {
+    apiCommand(campaign, action, `${help}; sends the current ETag`, {
+      role,
+      routes: ['GET /api/v1/campaigns/:id', `POST /api/v1/campaigns/:id/${action}`],
+    })
       .argument('<id>', 'campaign id or key', campaignRef)
       .option('--reason <reason>', 'why (recorded in the audit trail)')
       .action(async (ref: string, o: { reason?: string }) => {
@@ -195,9 +198,10 @@ export function register(program: Command, ctx: CliContext): void {
       });
   }
 
-  campaign
-    .command('halt')
-    .description('halt intake: admit nobody new, drop queued work, never revert anyone')
+  apiCommand(campaign, 'halt', 'halt intake: admit nobody new, drop queued work, never revert anyone', {
+    role: 'operator',
+    routes: ['GET /api/v1/campaigns/:id', 'POST /api/v1/campaigns/:id/halt'],
+  })
     .argument('<id>', 'campaign id or key', campaignRef)
     .requiredOption('--reason <reason>', 'why (required; recorded in the audit trail)')
     .action(async (ref: string, o: { reason: string }) => {

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { idArg } from '../args';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../errors';
+import { localTime } from '../format';
 import { keyValues } from '../output';
+import { apiCommand } from '../needs';
 
 /** GET /api/v1/campaigns/:id/users/:userId */
 export interface Explanation {
@@ -38,18 +40,18 @@ export function explanationText(e: Explanation): string {
       ['campaign', `${e.campaign} (id ${e.campaignId}, ${a.campaignStatus})`],
       ['state', e.state ?? 'not materialised'],
       ['bucket', `${e.bucket} ppm`],
-      ['current step', a.currentStep >= 0 ? `${a.currentStep} (${pct(a.currentStepPpm)})` : 'ramp not started'],
+      ['current step', a.currentStep >= 0 ? `step ${a.currentStep + 1} (${pct(a.currentStepPpm)})` : 'ramp not started'],
       ['admitted now', `${e.admittedByCurrentStep ? 'yes' : 'no'} (flag ${a.flag.key} v${a.flag.version} at ${pct(a.flag.rolloutPpm)}${a.flag.killed ? ', KILLED' : ''})`],
-      ['first step admitting', a.firstStepAdmitting],
+      ['first step admitting', a.firstStepAdmitting === null ? null : `step ${a.firstStepAdmitting + 1}`],
       ['enrolled via', e.enrolledBy],
       ['flag version', e.flagVersion],
       ['attempts', e.attempts],
       ['last error', e.lastError],
       ['hold', e.hold ? `${e.hold.id}: ${e.hold.reason}` : null],
-      ['admitted at', e.admittedAt],
-      ['enabled at', e.enabledAt],
+      ['admitted at', localTime(e.admittedAt)],
+      ['enabled at', localTime(e.enabledAt)],
       ['recovery', e.recoveryMethod ? `${e.recoveryState} (${e.recoveryMethod})` : e.recoveryState],
-      ['updated at', e.updatedAt],
+      ['updated at', localTime(e.updatedAt)],
     ])
   );
 }
@@ -62,9 +64,10 @@ function campaignRef(value: string): string {
 /** `cutover users explain <campaign> <userId>`: why this user is (not) encrypted. Adds to the `users` group. */
 export function register(program: Command, ctx: CliContext): void {
   const users = program.commands.find((c) => c.name() === 'users') ?? program.command('users').description('the population');
-  users
-    .command('explain')
-    .description('why a user is (or is not) encrypted in a campaign: bucket, step, state, attempts, last error, hold')
+  apiCommand(users, 'explain', 'why a user is (or is not) encrypted in a campaign: bucket, step, state, attempts, last error, hold', {
+    role: 'viewer',
+    routes: ['GET /api/v1/campaigns/:id/users/:userId'],
+  })
     .argument('<campaign>', 'campaign id or key', campaignRef)
     .argument('<userId>', 'user id', idArg)
     .action(async (campaign: string, userId: string) => {

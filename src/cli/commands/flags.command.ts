@@ -2,7 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { positiveInt } from '../args';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../errors';
+import { localTime } from '../format';
 import { keyValues, table } from '../output';
+import { apiCommand } from '../needs';
 
 interface FlagView {
   id: string;
@@ -51,7 +53,7 @@ function describe(f: FlagView): string {
     ['variants', Object.entries(f.variants).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')],
     ['salt / hash', `${f.salt} / v${f.hashVersion}`],
     ['version', f.version],
-    ['updated', f.updatedAt],
+    ['updated', localTime(f.updatedAt)],
   ]);
 }
 
@@ -67,9 +69,7 @@ async function write(ctx: CliContext, key: string, action: string, body: unknown
 export function register(program: Command, ctx: CliContext): void {
   const flags = program.command('flags').description('inspect flags, kill or revive them, set their rollout');
 
-  flags
-    .command('list')
-    .description('list flags in creation order (keyset pages)')
+  apiCommand(flags, 'list', 'list flags in creation order (keyset pages)', { role: 'viewer', routes: ['GET /api/v1/flags'] })
     .option('--all', 'include archived flags')
     .option('--limit <n>', 'page size (max 500)', positiveInt, 100)
     .option('--cursor <id>', 'continue after this flag id')
@@ -84,30 +84,28 @@ export function register(program: Command, ctx: CliContext): void {
           { header: 'ROLLOUT %', value: (f) => f.rolloutPercent, align: 'right' },
           { header: 'RULES', value: (f) => f.rules.length, align: 'right' },
           { header: 'VERSION', value: (f) => f.version, align: 'right' },
-          { header: 'UPDATED', value: (f) => f.updatedAt },
+          { header: 'UPDATED', value: (f) => localTime(f.updatedAt) },
         ]) + (r.nextCursor ? `more: --cursor ${r.nextCursor}\n` : ''),
       );
     });
 
-  flags
-    .command('get')
-    .description('show one flag')
+  apiCommand(flags, 'get', 'show one flag', { role: 'viewer', routes: ['GET /api/v1/flags/:key'] })
     .argument('<key>', 'flag key', flagKey)
     .action(async (key: string) => ctx.out().result(await ctx.client().get<FlagView>(`/api/v1/flags/${key}`), describe));
 
   for (const action of ['kill', 'revive'] as const) {
-    flags
-      .command(action)
-      .description(action === 'kill' ? 'kill switch: the flag answers its off variant everywhere (enabled users stay on)' : 'undo a kill')
+    const description = action === 'kill' ? 'kill switch: the flag answers its off variant everywhere (enabled users stay on)' : 'undo a kill';
+    apiCommand(flags, action, description, { role: 'operator', routes: ['GET /api/v1/flags/:key', `POST /api/v1/flags/:key/${action}`] })
       .argument('<key>', 'flag key', flagKey)
       .requiredOption('--reason <reason>', 'why (recorded in the audit trail)')
       .option('--if-match <version>', 'only if the flag is still at this version', positiveInt)
       .action((key: string, o: { reason: string; ifMatch?: number }) => write(ctx, key, action, { reason: o.reason }, o.ifMatch));
   }
 
-  flags
-    .command('set-rollout')
-    .description('set the fallthrough rollout (raising it only adds users)')
+  apiCommand(flags, 'set-rollout', 'set the fallthrough rollout (raising it only adds users)', {
+    role: 'operator',
+    routes: ['GET /api/v1/flags/:key', 'POST /api/v1/flags/:key/rollout'],
+  })
     .argument('<key>', 'flag key', flagKey)
     .option('--percent <p>', 'percentage, up to 4 decimals', percent)
     .option('--ppm <n>', 'parts per million', ppm)

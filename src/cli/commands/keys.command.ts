@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { idArg, oneOf, positiveInt } from '../args';
 import type { CliContext } from '../context';
+import { localTime } from '../format';
 import { keyValues, table } from '../output';
+import { apiCommand } from '../needs';
 
 const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
 
@@ -20,9 +22,7 @@ interface KeyView {
 export function register(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('manage API keys (needs an admin key)');
 
-  keys
-    .command('create')
-    .description('create a key; the secret is printed once and stored only hashed')
+  apiCommand(keys, 'create', 'create a key; the secret is printed once and stored only hashed', { role: 'admin', routes: ['POST /api/v1/keys'] })
     .requiredOption('--name <name>', 'who or what uses the key')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, oneOf(ROLES))
     .action(async (o: { name: string; role: string }) => {
@@ -33,9 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
       );
     });
 
-  keys
-    .command('list')
-    .description('list keys, newest last (keyset pages)')
+  apiCommand(keys, 'list', 'list keys, newest last (keyset pages)', { role: 'admin', routes: ['GET /api/v1/keys'] })
     .option('--all', 'include revoked keys')
     .option('--limit <n>', 'page size (max 500)', positiveInt, 100)
     .option('--cursor <id>', 'continue after this key id', idArg)
@@ -49,22 +47,20 @@ export function register(program: Command, ctx: CliContext): void {
           { header: 'NAME', value: (k) => k.name },
           { header: 'ROLE', value: (k) => k.role },
           { header: 'PREFIX', value: (k) => k.prefix },
-          { header: 'CREATED', value: (k) => k.createdAt },
-          { header: 'LAST USED', value: (k) => k.lastUsedAt },
-          { header: 'REVOKED', value: (k) => k.revokedAt },
+          { header: 'CREATED', value: (k) => localTime(k.createdAt) },
+          { header: 'LAST USED', value: (k) => localTime(k.lastUsedAt) },
+          { header: 'REVOKED', value: (k) => localTime(k.revokedAt) },
         ]) + (r.nextCursor ? `more: --cursor ${r.nextCursor}\n` : ''),
       );
     });
 
-  keys
-    .command('revoke')
-    .description('revoke a key at once (idempotent); the last active admin key cannot be revoked')
+  apiCommand(keys, 'revoke', 'revoke a key at once (idempotent); the last active admin key cannot be revoked', { role: 'admin', routes: ['POST /api/v1/keys/:id/revoke'] })
     .argument('<id>', 'key id', idArg)
     .option('--reason <reason>', 'why (recorded in the audit trail)')
     .option('--force', 'also when it is the key this command uses (ends your own access)')
     .action(async (id: string, o: { reason?: string; force?: boolean }) => {
       const body = { ...(o.reason ? { reason: o.reason } : {}), ...(o.force ? { force: true } : {}) };
       const res = await ctx.client().post<KeyView>(`/api/v1/keys/${id}/revoke`, body);
-      ctx.out().result(res, (k) => `key ${k.id} (${k.name}) revoked at ${k.revokedAt ?? '-'}`);
+      ctx.out().result(res, (k) => `key ${k.id} (${k.name}) revoked at ${localTime(k.revokedAt) ?? '-'}`);
     });
 }

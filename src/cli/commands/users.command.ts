@@ -6,7 +6,9 @@ import type { Command } from 'commander';
 import { idArg, oneOf, positiveInt } from '../args';
 import type { CliContext } from '../context';
 import { CliError, EXIT, usageError } from '../errors';
+import { localTime } from '../format';
 import { formatInt, keyValues } from '../output';
+import { apiCommand } from '../needs';
 
 const FORMATS = ['ndjson', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -101,8 +103,8 @@ function userText(u: UserView): string {
     ['app version', u.appVersion],
     ['e2ee capable', u.e2eeCapable ? 'yes' : 'no'],
     ['attributes', u.attributes],
-    ['created', u.createdAt],
-    ['updated', u.updatedAt],
+    ['created', localTime(u.createdAt)],
+    ['updated', localTime(u.updatedAt)],
   ]);
 }
 
@@ -110,9 +112,10 @@ function userText(u: UserView): string {
 export function register(program: Command, ctx: CliContext): void {
   const users = program.command('users').description('the population: import, seed, read and change users');
 
-  users
-    .command('import')
-    .description('stream an NDJSON or CSV file of users into Cutover (re-running duplicates nobody)')
+  apiCommand(users, 'import', 'stream an NDJSON or CSV file of users into Cutover (re-running duplicates nobody)', {
+    role: 'operator',
+    routes: ['GET /api/v1/users/import', 'POST /api/v1/users/import'],
+  })
     .argument('<file>', 'a .ndjson/.jsonl or .csv file (CSV needs a header line)')
     .option('--format <format>', 'ndjson or csv (default: from the file extension)', oneOf(FORMATS))
     .option('--fail-on-rejected', 'exit with code 1 when any line was rejected')
@@ -147,9 +150,10 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 
-  users
-    .command('seed')
-    .description('add a synthetic population after the highest user id (about 3% cannot do E2EE)')
+  apiCommand(users, 'seed', 'add a synthetic population after the highest user id (about 3% cannot do E2EE)', {
+    role: 'operator',
+    routes: ['POST /api/v1/users/seed'],
+  })
     .requiredOption('--count <n>', 'how many users to add', positiveInt)
     .option('--seed <n>', 'reproducible attributes: the same seed and id give the same user', (v) => positiveInt(v))
     .action(async (o: { count: number; seed?: number }) => {
@@ -161,17 +165,16 @@ export function register(program: Command, ctx: CliContext): void {
       );
     });
 
-  users
-    .command('get')
-    .description("show one user's attributes")
+  apiCommand(users, 'get', "show one user's attributes", { role: 'viewer', routes: ['GET /api/v1/users/:id'] })
     .argument('<id>', 'user id', idArg)
     .action(async (id: string) => {
       ctx.out().result(await ctx.client().get<UserView>(`/api/v1/users/${id}`), userText);
     });
 
-  users
-    .command('update')
-    .description("change a user's attributes (a change of eligibility re-assesses the user in running campaigns)")
+  apiCommand(users, 'update', "change a user's attributes (a change of eligibility re-assesses the user in running campaigns)", {
+    role: 'operator',
+    routes: ['PATCH /api/v1/users/:id'],
+  })
     .argument('<id>', 'user id', idArg)
     .option('--country <code>', 'ISO 3166-1 alpha-2 country')
     .option('--platform <platform>', 'ios, android, web or desktop')

@@ -33,6 +33,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.ico': 'image/x-icon',
 };
 
 function load(path: string): Asset {
@@ -40,14 +41,16 @@ function load(path: string): Asset {
 }
 
 /** Every file the dashboard serves, read once at start (a fixed list: nothing else is reachable). */
-export function loadDashboardAssets(): { index: Asset; files: Map<string, Asset> } {
+export function loadDashboardAssets(): { index: Asset; favicon: Asset; files: Map<string, Asset> } {
   const own = ownAssetsDir();
   const uplot = uplotDistDir();
   const files = new Map<string, Asset>([
+    ['format.js', load(join(own, 'format.js'))],
+    ['charts.js', load(join(own, 'charts.js'))],
     ['app.js', load(join(own, 'app.js'))],
     ['app.css', load(join(own, 'app.css'))],
     ['uPlot.iife.min.js', load(join(uplot, 'uPlot.iife.min.js'))],
     ['uPlot.min.css', load(join(uplot, 'uPlot.min.css'))],
   ]);
-  return { index: load(join(own, 'index.html')), files };
+  return { index: load(join(own, 'index.html')), favicon: load(join(own, 'favicon.ico')), files };
 }

@@ -33,6 +33,12 @@ export class DashboardController {
     this.send(reply, this.assets.index, 'no-cache');
   }
 
+  /** Browsers ask for it on every page whatever the page links. */
+  @Get('favicon.ico')
+  favicon(@Res() reply: FastifyReply): void {
+    this.send(reply, this.assets.favicon, 'public, max-age=86400');
+  }
+
   @Get('dashboard/assets/:name')
   asset(@Param(new ZodParam(assetParamSchema)) p: { name: string }, @Res() reply: FastifyReply): void {
     const asset = this.assets.files.get(p.name);

@@ -32,19 +32,18 @@
     return { body: parsed, headers: res.headers };
   }
 
-  // ---------- formatting
-  const nf = new Intl.NumberFormat('en-US');
-  const fmtN = (n) => (n === null || n === undefined ? '—' : nf.format(Math.round(n)));
-  const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(r < 0.01 && r > 0 ? 3 : 1)}%`);
-  const fmtRate = (r) => (r === null || r === undefined ? '—' : `${r >= 100 ? nf.format(Math.round(r)) : r.toFixed(1)}/s`);
-  function fmtDuration(s) {
-    if (s === null || s === undefined) return '—';
-    if (s < 60) return `${Math.round(s)} s`;
-    if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-    if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-    return `${Math.floor(s / 86400)} d ${Math.round((s % 86400) / 3600)} h`;
+  // ---------- formatting (format.js)
+  const F = window.CutoverFormat;
+  const fmtN = F.count;
+  const fmtPct = F.percent;
+  const fmtRate = F.rate;
+  const fmtDuration = F.duration;
+  const ppmPct = F.ppm;
+  /** A time in the reader's zone, the ISO form on hover. */
+  function timeEl(iso) {
+    const t = F.time(iso);
+    return el('time', { datetime: t.iso, title: t.iso, text: t.text });
   }
-  const ppmPct = (ppm) => `${(ppm / 10000).toFixed(ppm % 10000 === 0 ? 0 : 2)}%`;
   function el(tag, attrs = {}, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
@@ -100,7 +99,7 @@
       ...items.map((c) => {
         const a = el('a', { href: `#/campaigns/${encodeURIComponent(c.key)}`, 'data-key': c.key },
           el('div', { text: c.name }),
-          el('div', { class: 'meta' }, el('span', { class: `badge ${c.status}`, text: c.status }), el('span', { text: fmtPct(c.enabledShare) })));
+          el('div', { class: 'meta' }, el('span', { class: `badge ${c.status}`, text: c.status }), el('span', { class: 'share', text: fmtPct(c.enabledShare) })));
         if (state.campaign && state.campaign.key === c.key) a.classList.add('selected');
         return el('li', {}, a);
       }),
@@ -156,15 +155,30 @@
     renderRamp(p);
     renderGuardrails(p);
     renderControls(p);
+    renderListEntry(p);
   }
 
+  /** The open campaign's entry in the list follows the stream (the list itself reloads every 10 s). */
+  function renderListEntry(p) {
+    const a = document.querySelector(`#campaign-list a[data-key="${CSS.escape(p.campaign.key)}"]`);
+    if (!a) return;
+    const badge = a.querySelector('.badge');
+    badge.textContent = p.campaign.status;
+    badge.className = `badge ${p.campaign.status}`;
+    a.querySelector('.share').textContent = fmtPct(p.enabledShare);
+  }
+
+  /** Nothing moves in these states, so a rate or an ETA would describe the past as if it were the future. */
+  const STILL = { draft: 'not started', paused: 'paused', halted: 'halted' };
+
   function renderTiles(p) {
+    const still = STILL[p.campaign.status];
     setText('t-enabled', fmtN(p.counts.enabled));
     setText('t-share', `${fmtPct(p.enabledShare)} of ${fmtN(Math.max(p.counts.total, p.campaign.populationSize))}`);
-    setText('t-tput', fmtRate(p.throughput.perSecond1m));
-    setText('t-tput5', `5 min: ${fmtRate(p.throughput.perSecond5m)}`);
-    setText('t-eta', p.eta.seconds === 0 ? 'done' : fmtDuration(p.eta.seconds));
-    setText('t-remaining', `${fmtN(p.eta.remainingUsers)} to go`);
+    setText('t-tput', still ? '—' : fmtRate(p.throughput.perSecond1m));
+    setText('t-tput5', still ? `${still}: nothing moves` : `5 min: ${fmtRate(p.throughput.perSecond5m)}`);
+    setText('t-eta', still ? '—' : p.eta.seconds === 0 ? 'done' : fmtDuration(p.eta.seconds));
+    setText('t-remaining', still ? `${still}: ${fmtN(p.eta.remainingUsers)} to go` : `${fmtN(p.eta.remainingUsers)} to go`);
     setText('t-fail', fmtPct(p.failures.ratio));
     setText('t-fail5', `5 min: ${fmtPct(p.failures.recentRatio5m)} · ${fmtN(p.failures.recentBackendErrors5m)} backend errors`);
     setText('t-backlog', `${fmtN(p.backlog.batches)} batches`);
@@ -174,14 +188,18 @@
     setText('t-admitted', `${limit}admits ${ppmPct(p.admission.admittedPpm)} · ~${fmtN(p.admission.admittedUsers)} users`);
   }
 
+  /** One bar per state, each the state's share of all the campaign's users. */
   function renderBars(p) {
-    const max = Math.max(1, ...STATES.map((s) => p.counts[s]));
+    const total = Math.max(1, p.counts.total);
     $('bars').replaceChildren(
       ...STATES.map((s) => {
+        const share = p.counts[s] / total;
         const fill = el('div', { class: 'fill' });
-        fill.style.width = `${(100 * p.counts[s]) / max}%`;
+        fill.style.width = `${100 * share}%`;
         return el('div', { class: `bar ${s}`, 'data-state': s },
-          el('span', { text: s }), el('div', { class: 'track' }, fill), el('span', { class: 'n', 'data-testid': `count-${s}`, text: fmtN(p.counts[s]) }));
+          el('span', { text: s }), el('div', { class: 'track' }, fill),
+          el('span', { class: 'n', 'data-testid': `count-${s}`, text: fmtN(p.counts[s]) }),
+          el('span', { class: 'share', 'data-testid': `share-${s}`, text: fmtPct(share) }));
       }),
     );
   }
@@ -191,24 +209,37 @@
     $('ramp-body').replaceChildren(
       ...r.steps.map((s, i) => {
         const tr = el('tr', { class: i === r.currentStep ? 'current' : i < r.currentStep ? 'done' : '' },
-          el('td', { text: String(i) }), el('td', { text: ppmPct(s.ppm) }), el('td', { text: `${s.holdMinutes} min` }),
+          el('td', { text: String(i + 1) }), el('td', { text: ppmPct(s.ppm) }), el('td', { text: F.hold(s.holdMinutes) }),
           el('td', { text: s.requiresApproval ? (r.approvedStep >= i ? 'approved' : 'required') : '—' }),
           el('td', { text: [i === r.currentStep ? 'current' : '', s.pointOfNoReturn ? 'point of no return' : ''].filter(Boolean).join(' · ') }));
         return tr;
       }),
     );
-    let note = r.steps.length === 0 ? 'No ramp plan.' : r.currentStep < 0 ? 'The ramp has not started.' : '';
+    const n = r.steps.length;
+    let note = n === 0 ? 'No ramp plan.' : r.currentStep < 0 ? 'The ramp has not started.' : `At ${F.step(r.currentStep, n)}.`;
     if (r.holdRemainingSeconds !== null && r.currentStep >= 0) {
-      note = r.holdRemainingSeconds > 0 ? `Holding step ${r.currentStep}: ${fmtDuration(r.holdRemainingSeconds)} left.` : `Hold of step ${r.currentStep} is over.`;
+      const at = F.step(r.currentStep, n);
+      note = r.holdRemainingSeconds > 0 ? `Holding ${at}: ${fmtDuration(r.holdRemainingSeconds)} left.` : `The hold of ${at} is over.`;
     }
-    if (r.awaitingApproval) note += ' The next step awaits approval.';
+    if (r.awaitingApproval) note += ` ${F.step(r.currentStep + 1, n).replace(/^s/, 'S')} awaits approval.`;
     setText('ramp-note', note);
   }
 
   function tripText(t) {
     const measured = t.value !== undefined && t.threshold !== undefined ? ` ${t.value} > ${t.threshold}` : '';
-    const over = t.windowSeconds ? ` over ${t.windowSeconds}s` : '';
+    const over = t.windowSeconds ? ` over ${fmtDuration(t.windowSeconds)}` : '';
     return `${t.metric}${measured}${over}${t.action ? ` → ${t.action}` : ''}`;
+  }
+
+  /** Why the ramp controller is not advancing, in the page's own step numbers and durations. */
+  function rampWaitText(wait, ramp) {
+    const n = ramp.steps.length;
+    switch (wait.reason) {
+      case 'hold': return `${F.step(ramp.currentStep, n)} holds for ${fmtDuration(ramp.holdRemainingSeconds)} more`;
+      case 'approval': return `${F.step(ramp.currentStep + 1, n)} requires approval`;
+      case 'final_step': return `${F.step(ramp.currentStep, n)} is the last step`;
+      default: return wait.detail;
+    }
   }
 
   function renderGuardrails(p) {
@@ -226,20 +257,19 @@
       status.className = 'ok';
       parts.push(g.healthy === true ? 'Healthy' : 'No evaluation yet');
     }
-    if (g.rampWait && g.rampWait.detail) parts.push(`ramp waits: ${g.rampWait.detail}`);
-    if (g.evaluatedAt) parts.push(`checked ${new Date(g.evaluatedAt).toLocaleTimeString()}`);
-    status.textContent = parts.join(' · ');
+    if (g.rampWait && g.rampWait.detail) parts.push(`ramp waits: ${rampWaitText(g.rampWait, p.ramp)}`);
+    status.replaceChildren(parts.join(' · '), ...(g.evaluatedAt ? [' · checked ', timeEl(g.evaluatedAt)] : []));
     const rules = Array.isArray(p.guardrails.rules) ? p.guardrails.rules : [];
-    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: `${r.metric} > ${r.threshold} over ${r.windowSeconds}s → ${r.action}` })));
+    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: `${r.metric} > ${r.threshold} over ${fmtDuration(r.windowSeconds)} → ${r.action}` })));
     const rec = p.recovery;
     $('recovery').replaceChildren(
       el('li', { text: `${fmtPct(rec.adoption)} of enabled users set a method; ${fmtN(rec.prompted)} prompted` }),
       ...Object.entries(rec.byMethod).map(([m, n]) => el('li', { text: `${m.replace('_', ' ')}: ${fmtN(n)}` })),
     );
     const h = p.halt;
-    setText('halt-info', h.haltedAt
-      ? `${new Date(h.haltedAt).toLocaleString()} — ${h.reason || 'no reason'}; halt to last commit: ${h.haltToLastCommitMs === null ? 'measuring…' : `${fmtN(h.haltToLastCommitMs)} ms`}`
-      : 'Never halted.');
+    $('halt-info').replaceChildren(...(h.haltedAt
+      ? [timeEl(h.haltedAt), ` — ${h.reason || 'no reason'}; halt to last commit: ${h.haltToLastCommitMs === null ? 'measuring…' : `${fmtN(h.haltToLastCommitMs)} ms`}`]
+      : ['Never halted.']));
   }
 
   const ACTION_FROM = { pause: ['running'], resume: ['paused', 'halted'], promote: ['running'], approve: ['running', 'paused'], halt: ['running', 'paused'] };
@@ -314,17 +344,8 @@
     }
   }
 
-  // ---------- charts
-  function chart(target, label, stroke) {
-    const width = Math.max(240, target.clientWidth || 320);
-    return new uPlot({
-      width, height: 170,
-      scales: { x: { time: true } },
-      legend: { show: false },
-      series: [{}, { label, stroke, width: 2, fill: `${stroke}22` }],
-      axes: [{ stroke: '#667085' }, { stroke: '#667085', size: 60 }],
-    }, [[], []], target);
-  }
+  // ---------- charts (charts.js)
+  const chart = (target, label, stroke) => window.CutoverCharts.create(target, label, stroke);
 
   async function loadHistory(p) {
     const since = new Date(Date.now() - 6 * 3600 * 1000).toISOString();
@@ -370,7 +391,7 @@
     const items = (await api('GET', `/api/v1/audit?entityType=campaign&entityId=${encodeURIComponent(state.campaign.id)}&limit=50`)).body.items;
     $('audit').replaceChildren(
       ...items.map((e) => el('li', {},
-        el('strong', { text: e.action }), ` by ${e.actor.name} (${e.actor.role}) `, el('span', { class: 'muted', text: new Date(e.at).toLocaleString() }),
+        el('strong', { text: e.action }), ` by ${e.actor.name} (${e.actor.role}) `, el('span', { class: 'muted' }, timeEl(e.at)),
         ...(e.reason ? [el('div', { class: 'muted', text: `“${e.reason}”` })] : []))),
     );
     if (items.length === 0) $('audit').replaceChildren(el('li', { class: 'muted', text: 'No audit events yet.' }));
@@ -422,13 +443,14 @@
     }
     try {
       const u = (await api('GET', `/api/v1/campaigns/${encodeURIComponent(state.campaign.id)}/users/${userId}`)).body;
-      const facts = ['state', 'bucket', 'admittedByCurrentStep', 'reason', 'attempts', 'lastError', 'enrolledBy', 'flagVersion', 'admittedAt', 'enabledAt', 'recoveryState', 'recoveryMethod']
+      const facts = ['state', 'bucket', 'admittedByCurrentStep', 'reason', 'attempts', 'lastError', 'enrolledBy', 'flagVersion', 'admittedAt', 'enabledAt', 'updatedAt', 'recoveryState', 'recoveryMethod']
         .filter((k) => k in u)
         .map((k) => [k, u[k]]);
       const nested = Object.entries(u).filter(([, v]) => v && typeof v === 'object');
+      const value = (k, v) => (v === null || v === undefined ? '—' : /At$/.test(k) ? timeEl(v) : String(v));
       out.replaceChildren(
         el('p', { class: 'why', 'data-testid': 'lookup-why', text: u.why || '' }),
-        el('dl', {}, ...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v === null || v === undefined ? '—' : String(v) })])),
+        el('dl', {}, ...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, value(k, v))])),
         ...nested.map(([k, v]) => el('details', {}, el('summary', { text: k }), el('pre', { text: JSON.stringify(v, null, 2) }))),
       );
     } catch (err) {
