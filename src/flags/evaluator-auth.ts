@@ -22,6 +22,8 @@ const VERIFIED_MAX = 10_000;
 @Injectable()
 export class EvaluatorAuth {
   private readonly verified = new Map<string, { actor: Actor; until: number }>();
+  /** Authorization header → its key's event-stream token (stable for the key's life). */
+  private readonly tokens = new Map<string, string | null>();
 
   constructor(
     private readonly keys: ApiKeysService,
@@ -30,7 +32,36 @@ export class EvaluatorAuth {
   ) {}
 
   async check(req: FastifyRequest): Promise<Actor> {
-    const header = req.headers.authorization;
+    return this.checkHeader(req, req.headers.authorization);
+  }
+
+  /**
+   * The event stream also takes the token its URL carries (`?token=`, from the bulk answer's
+   * `eventStreams`): browsers' EventSource cannot send an Authorization header.
+   */
+  async checkStream(req: FastifyRequest): Promise<Actor> {
+    const token = (req.query as Record<string, unknown> | undefined)?.token;
+    if (typeof token !== 'string' || req.headers.authorization) return this.checkHeader(req, req.headers.authorization);
+    const actor = await this.keys.authenticateEventStreamToken(token);
+    if (!actor) {
+      await this.countFailure(req.ip);
+      throw new UnauthorizedError('unknown, forged or revoked event-stream token');
+    }
+    return this.authorize(actor);
+  }
+
+  /** The event-stream token of a key that `check` has just verified. */
+  async streamToken(header: string): Promise<string | null> {
+    const known = this.tokens.get(header);
+    if (known !== undefined) return known;
+    const token = bearerToken(header);
+    const stream = token ? await this.keys.eventStreamToken(token) : null;
+    if (this.tokens.size >= VERIFIED_MAX) this.tokens.clear();
+    this.tokens.set(header, stream);
+    return stream;
+  }
+
+  private async checkHeader(req: FastifyRequest, header: string | undefined): Promise<Actor> {
     const now = Date.now();
     const hit = header ? this.verified.get(header) : undefined;
     if (hit && hit.until > now) return hit.actor;
@@ -40,9 +71,14 @@ export class EvaluatorAuth {
       await this.countFailure(req.ip);
       throw new UnauthorizedError(token ? 'unknown or revoked API key' : undefined);
     }
-    if (actor.role === 'system' || !roleSatisfies(actor.role, 'evaluator')) throw new ForbiddenError(actor.role, rolesAllowed('evaluator'));
+    this.authorize(actor);
     if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
     this.verified.set(header!, { actor, until: now + VERIFIED_TTL_MS });
+    return actor;
+  }
+
+  private authorize(actor: Actor): Actor {
+    if (actor.role === 'system' || !roleSatisfies(actor.role, 'evaluator')) throw new ForbiddenError(actor.role, rolesAllowed('evaluator'));
     return actor;
   }
 

@@ -6,6 +6,7 @@ import { FlagsController } from './flags.controller';
 import { FlagsModule } from './flags.module';
 import { FlagsNotifier } from './flags.notifier';
 import { FlagsRepository } from './flags.repository';
+import { OfrepEvents } from './ofrep-events';
 import { OfrepRoutes } from './ofrep.routes';
 import { OFREP_OPENAPI_PATHS } from './ofrep.openapi';
 import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
@@ -17,7 +18,7 @@ import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
 @Module({
   imports: [FlagsModule],
   controllers: [FlagsController],
-  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, EvaluatorAuth, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
+  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
   exports: [FlagEvaluationService],
 })
 export class FlagsHttpModule {}

@@ -1,8 +1,7 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import { DomainError } from '../core/errors/domain-error';
 import { staticSecurityHeaders } from '../core/http/security-headers';
 import { toErrorResponse } from '../core/errors/error.filter';
@@ -11,15 +10,15 @@ import { evalError, type ErrorCode, type EvalOutcome } from './evaluator';
 import { EvaluatorAuth } from './evaluator-auth';
 import { FlagEvaluationService } from './flag-evaluation.service';
 import { FlagSnapshotService } from './flag-snapshot.service';
+import { EVENTS_PATH, OfrepEvents } from './ofrep-events';
 import type { EvalContext } from './rules';
-import { ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
+import { bulkQuerySchema, ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Helmet's headers, set by hand on the evaluation routes, which skip helmet's per-request middlewares. */
 const SECURITY_HEADERS = staticSecurityHeaders();
 const STATUS: Record<ErrorCode, number> = { TARGETING_KEY_MISSING: 400, INVALID_CONTEXT: 400, PARSE_ERROR: 400, FLAG_NOT_FOUND: 404, GENERAL: 500 };
 const EMPTY: EvalContext = Object.freeze({});
-const HEARTBEAT_MS = 15_000;
 
 type Parsed = { ok: true; ctx: EvalContext } | { ok: false; details: string };
 
@@ -40,15 +39,15 @@ function parseContext(body: unknown): Parsed {
  * shapes are kept here explicitly; OpenAPI describes the routes in docs/flags.md.
  */
 @Injectable()
-export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
+export class OfrepRoutes implements OnModuleInit {
   private readonly log = new Logger('ofrep');
-  private readonly streams = new Set<PassThrough>();
 
   constructor(
     private readonly host: HttpAdapterHost,
     private readonly evaluation: FlagEvaluationService,
     private readonly snapshot: FlagSnapshotService,
     private readonly auth: EvaluatorAuth,
+    private readonly events: OfrepEvents,
   ) {}
 
   onModuleInit(): void {
@@ -60,11 +59,8 @@ export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
     const fast = { onRequest, errorHandler, helmet: false } as const;
     app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', ...fast, handler: (req, reply) => this.single(req, reply) });
     app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags', ...fast, handler: (req, reply) => this.bulk(req, reply) });
-    app.route({ method: 'GET', url: '/ofrep/v1/events', onRequest, errorHandler, handler: (req, reply) => this.events(req, reply) });
-  }
-
-  onModuleDestroy(): void {
-    for (const s of this.streams) s.end();
+    const onStreamRequest = async (req: FastifyRequest) => void (await this.auth.checkStream(req));
+    app.route({ method: 'GET', url: EVENTS_PATH, onRequest: onStreamRequest, errorHandler, handler: (req, reply) => this.events.open(req, reply) });
   }
 
   private async single(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -78,32 +74,21 @@ export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
 
   private async bulk(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const parsed = parseContext(req.body);
-    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
+    if (!parsed.ok) return badBulk(reply, parsed.details);
+    const query = bulkQuerySchema.safeParse(req.query ?? {});
+    if (!query.success) return badBulk(reply, zodIssues(query.error, 'query').map((i) => `${i.field}: ${i.message}`).join('; '));
+    if (query.data.flagConfigEtag !== undefined || query.data.flagConfigLastModified !== undefined) {
+      await this.snapshot.catchUp(query.data.flagConfigEtag, query.data.flagConfigLastModified);
+    }
     const outs = this.evaluation.evaluateAll(parsed.ctx);
     const settled: EvalOutcome[] = outs.some((o) => o instanceof Promise) ? await Promise.all(outs) : (outs as EvalOutcome[]);
-    const body = `{"flags":[${settled.map((o) => o.json).join(',')}]}`;
+    const token = await this.auth.streamToken(req.headers.authorization!);
+    const streams = token ? `,"eventStreams":${this.events.advertise(token)}` : '';
+    const body = `{"flags":[${settled.map((o) => o.json).join(',')}]${streams}}`;
     const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
     void reply.header('etag', etag);
     if (notModified(req.headers['if-none-match'], etag)) return reply.code(304).headers(SECURITY_HEADERS).send();
     return reply.code(200).type(JSON_TYPE).headers(SECURITY_HEADERS).send(body);
-  }
-
-  /** Server-sent events: `flags_changed` with the changed keys, so clients re-fetch. */
-  private events(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const stream = new PassThrough();
-    this.streams.add(stream);
-    const off = this.snapshot.onChange((keys) => stream.write(`event: flags_changed\ndata: ${JSON.stringify({ keys })}\n\n`));
-    const beat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const close = () => {
-      clearInterval(beat);
-      off();
-      this.streams.delete(stream);
-      stream.end();
-    };
-    req.raw.on('close', close);
-    stream.on('close', close);
-    stream.write('retry: 2000\nevent: ready\ndata: {}\n\n');
-    return reply.code(200).header('content-type', 'text/event-stream').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
   }
 
   /** Auth and request errors keep the API's `{code, message}`; malformed JSON is OFREP's PARSE_ERROR. */
@@ -127,6 +112,10 @@ export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
 function notModified(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+function badBulk(reply: FastifyReply, details: string): FastifyReply {
+  return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: details }));
 }
 
 function send(reply: FastifyReply, out: EvalOutcome): FastifyReply {
