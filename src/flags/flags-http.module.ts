@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { ConversationEvaluationService } from './conversation-evaluation.service';
 import { EvaluatorAuth } from './evaluator-auth';
 import { FlagEvaluationService } from './flag-evaluation.service';
 import { FlagSnapshotService } from './flag-snapshot.service';
+import { FlagConversationsController } from './flag-conversations.controller';
 import { FlagsController } from './flags.controller';
 import { FlagsModule } from './flags.module';
 import { FlagsNotifier } from './flags.notifier';
@@ -17,8 +19,8 @@ import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
  */
 @Module({
   imports: [FlagsModule],
-  controllers: [FlagsController],
-  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
+  controllers: [FlagsController, FlagConversationsController],
+  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, ConversationEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
   exports: [FlagEvaluationService],
 })
 export class FlagsHttpModule {}

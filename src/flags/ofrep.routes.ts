@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { ZodError } from 'zod';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors/domain-error';
@@ -12,7 +13,8 @@ import { FlagEvaluationService } from './flag-evaluation.service';
 import { FlagSnapshotService } from './flag-snapshot.service';
 import { EVENTS_PATH, OfrepEvents } from './ofrep-events';
 import type { EvalContext } from './rules';
-import { bulkQuerySchema, ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
+import { bulkQuerySchema, conversationSchema, ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
+import { ConversationEvaluationService, toConversation, type Conversation } from './conversation-evaluation.service';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Helmet's headers, set by hand on the evaluation routes, which skip helmet's per-request middlewares. */
@@ -20,7 +22,7 @@ const SECURITY_HEADERS = staticSecurityHeaders();
 const STATUS: Record<ErrorCode, number> = { TARGETING_KEY_MISSING: 400, INVALID_CONTEXT: 400, PARSE_ERROR: 400, FLAG_NOT_FOUND: 404, GENERAL: 500 };
 const EMPTY: EvalContext = Object.freeze({});
 
-type Parsed = { ok: true; ctx: EvalContext } | { ok: false; details: string };
+type Parsed = { ok: true; ctx: EvalContext; conversation: Conversation | null } | { ok: false; details: string };
 
 function parseContext(body: unknown): Parsed {
   // a body Fastify did not parse as JSON (the users module streams NDJSON/CSV bodies to any route)
@@ -28,8 +30,16 @@ function parseContext(body: unknown): Parsed {
     return { ok: false, details: 'body: send a JSON object with Content-Type: application/json' };
   }
   const r = ofrepRequestSchema.safeParse(body);
-  if (!r.success) return { ok: false, details: zodIssues(r.error, 'body').map((i) => `${i.field}: ${i.message}`).join('; ') };
-  return { ok: true, ctx: r.data?.context ?? EMPTY };
+  if (!r.success) return { ok: false, details: issues(r.error, 'body') };
+  const ctx = r.data?.context ?? EMPTY;
+  if (ctx.conversation === undefined) return { ok: true, ctx, conversation: null };
+  const c = conversationSchema.safeParse(ctx.conversation);
+  if (!c.success) return { ok: false, details: issues(c.error, 'body.context.conversation') };
+  return { ok: true, ctx, conversation: toConversation(c.data) };
+}
+
+function issues(err: ZodError, at: string): string {
+  return zodIssues(err, at).map((i) => `${i.field}: ${i.message}`).join('; ');
 }
 
 /**
@@ -48,6 +58,7 @@ export class OfrepRoutes implements OnModuleInit {
     private readonly snapshot: FlagSnapshotService,
     private readonly auth: EvaluatorAuth,
     private readonly events: OfrepEvents,
+    private readonly conversations: ConversationEvaluationService,
   ) {}
 
   onModuleInit(): void {
@@ -68,7 +79,7 @@ export class OfrepRoutes implements OnModuleInit {
     const parsed = parseContext(req.body);
     if (!parsed.ok) return send(reply, evalError(key, 'INVALID_CONTEXT', parsed.details));
     if (!ofrepKeySchema.safeParse(key).success) return send(reply, evalError(key, 'FLAG_NOT_FOUND', `flag ${key} does not exist`));
-    const out = this.evaluation.evaluate(key, parsed.ctx);
+    const out = parsed.conversation ? this.conversations.evaluate(key, parsed.conversation) : this.evaluation.evaluate(key, parsed.ctx);
     return send(reply, out instanceof Promise ? await out : out);
   }
 
@@ -76,11 +87,12 @@ export class OfrepRoutes implements OnModuleInit {
     const parsed = parseContext(req.body);
     if (!parsed.ok) return badBulk(reply, parsed.details);
     const query = bulkQuerySchema.safeParse(req.query ?? {});
-    if (!query.success) return badBulk(reply, zodIssues(query.error, 'query').map((i) => `${i.field}: ${i.message}`).join('; '));
+    if (!query.success) return badBulk(reply, issues(query.error, 'query'));
     if (query.data.flagConfigEtag !== undefined || query.data.flagConfigLastModified !== undefined) {
       await this.snapshot.catchUp(query.data.flagConfigEtag, query.data.flagConfigLastModified);
     }
-    const outs = this.evaluation.evaluateAll(parsed.ctx);
+    const conv = parsed.conversation;
+    const outs = conv ? [...this.snapshot.all()].map((f) => this.conversations.evaluateFlag(f, conv)) : this.evaluation.evaluateAll(parsed.ctx);
     const settled: EvalOutcome[] = outs.some((o) => o instanceof Promise) ? await Promise.all(outs) : (outs as EvalOutcome[]);
     const token = await this.auth.streamToken(req.headers.authorization!);
     const streams = token ? `,"eventStreams":${this.events.advertise(token)}` : '';

@@ -107,6 +107,20 @@ export class RatchetService {
     return (await this.redis.client.sismember(this.setKey(flagId, bucket, userId), userId.toString())) === 1;
   }
 
+  /**
+   * Which of these users are enabled (one pipeline: a single Redis round trip whatever their
+   * number). Buckets are the flag's, computed by the caller.
+   */
+  async enabledAmong(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[]> {
+    const pipe = this.redis.client.pipeline();
+    for (const u of users) pipe.sismember(this.setKey(flagId, u.bucket, u.userId), u.userId.toString());
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, n]) => {
+      if (err) throw new Error('ratchet lookup in Redis failed', { cause: err });
+      return n === 1;
+    });
+  }
+
   /** Whether any user of this flag is enabled at all (in this replica's copy of the bitmap). */
   hasAny(flagId: string): boolean {
     return this.bitmaps.has(flagId);
