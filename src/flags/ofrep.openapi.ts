@@ -1,9 +1,33 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { OpenApiPaths } from '../core/http/openapi-extras';
+
+const participantSchemas: SchemaObject[] = [
+  { type: 'string', description: 'a user id' },
+  { type: 'object', required: ['targetingKey'], properties: { targetingKey: { type: 'string' }, e2eeCapable: { type: 'boolean' } }, additionalProperties: true },
+];
+
+const conversationContext: SchemaObject = {
+  type: 'object',
+  description: 'Evaluate for a conversation: on only when every participant is enabled (ratchet) or in the rollout and `e2eeCapable`; the answer names the first participant who is not (`metadata.notReadyParticipant`, `notReadyReason`). At most 32 participants.',
+  required: ['id', 'participants'],
+  properties: {
+    id: { type: 'string', maxLength: 200 },
+    participants: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 32,
+      items: { oneOf: participantSchemas },
+    },
+  },
+};
 
 const context = {
   type: 'object',
   description: 'The evaluation context: `targetingKey` (the user id) and any attributes the targeting rules read.',
-  properties: { targetingKey: { type: 'string', example: '123456789' } },
+  properties: {
+    targetingKey: { type: 'string', example: '123456789' },
+    conversation: conversationContext,
+  },
   additionalProperties: true,
 } as const;
 
