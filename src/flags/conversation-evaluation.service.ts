@@ -62,21 +62,25 @@ export class ConversationEvaluationService {
   }
 
   evaluateFlag(f: CompiledFlag, conv: Conversation): EvalOutcome | Promise<EvalOutcome> {
-    const lookups: ParticipantCheck[] = [];
+    let lookups: ParticipantCheck[] | null = null;
     let blocker: ParticipantCheck | null = null;
-    for (let i = 0; i < conv.participants.length; i++) {
-      const c = this.check(f, conv.participants[i], i);
+    const ps = conv.participants;
+    for (let i = 0; i < ps.length; i++) {
+      // the common case first, allocation-free: on by rules or rollout, and capable
+      const out = evaluate(f, ps[i].ctx);
+      if (out.ok && ps[i].capable && out.variant === f.onVariant) continue;
+      const c = this.check(f, ps[i], i, out);
       if (c === null) return evalError(f.key, 'TARGETING_KEY_MISSING', `participant ${i} has no targetingKey`);
-      if (c.ready) continue;
       if (!c.mayBeRatcheted) {
         blocker = c;
         break;
       }
-      lookups.push(c);
+      (lookups ??= []).push(c);
     }
-    if (lookups.length === 0) return answer(f, conv, blocker);
-    const users = lookups.map((c) => ({ userId: BigInt(conv.participants[c.index].targetingKey), bucket: c.bucket }));
-    return this.ratchet.enabledAmong(f.id, users).then((enabled) => answer(f, conv, lookups.find((_, i) => !enabled[i]) ?? blocker));
+    if (lookups === null) return answer(f, conv, blocker);
+    const asked = lookups;
+    const users = asked.map((c) => ({ userId: BigInt(ps[c.index].targetingKey), bucket: c.bucket }));
+    return this.ratchet.enabledAmong(f.id, users).then((enabled) => answer(f, conv, asked.find((_, i) => !enabled[i]) ?? blocker));
   }
 
   /** Every participant checked, with the ratchet asked for all who need it (one round trip): the operators' read. */
@@ -92,8 +96,7 @@ export class ConversationEvaluationService {
     return { outcome: answer(f, conv, first, false), participants };
   }
 
-  private check(f: CompiledFlag, p: Participant, index: number): ParticipantCheck | null {
-    const out = evaluate(f, p.ctx);
+  private check(f: CompiledFlag, p: Participant, index: number, out: EvalOutcome = evaluate(f, p.ctx)): ParticipantCheck | null {
     if (!out.ok) return null;
     const inRollout = out.variant === f.onVariant;
     const ready = inRollout && p.capable;
@@ -108,16 +111,49 @@ export class ConversationEvaluationService {
 const ON_INDEX = REASONS.indexOf('TARGETING_MATCH');
 const DISABLED_INDEX = REASONS.indexOf('DISABLED');
 
+/** The fixed start of each possible answer's JSON, per flag version (everything before the conversation's own fields). */
+interface Prefixes {
+  on: string;
+  off: string;
+}
+const prefixes = new WeakMap<CompiledFlag, Prefixes>();
+
+function prefixesOf(f: CompiledFlag): Prefixes {
+  let p = prefixes.get(f);
+  if (!p) {
+    const start = (r: EvalResult, reason: string) =>
+      `{"key":${JSON.stringify(f.key)},"value":${JSON.stringify(r.value)},"reason":"${reason}","variant":${JSON.stringify(r.variant)},"metadata":{"flagVersion":${f.version},"conversationId":`;
+    p = { on: start(f.ratchet, 'TARGETING_MATCH'), off: f.killed ? start(f.disabled, 'DISABLED') : start(f.fallthrough.off, 'TARGETING_MATCH') };
+    prefixes.set(f, p);
+  }
+  return p;
+}
+
+/** An answer built per conversation; `metadata` is parsed back from the JSON only if someone reads it. */
+class ConversationResult implements EvalResult {
+  readonly ok = true as const;
+  constructor(
+    readonly key: string,
+    readonly value: EvalResult['value'],
+    readonly variant: string,
+    readonly reason: EvalResult['reason'],
+    readonly reasonIndex: number,
+    readonly json: string,
+  ) {}
+
+  get metadata(): Readonly<Record<string, unknown>> {
+    return (JSON.parse(this.json) as { metadata: Record<string, unknown> }).metadata;
+  }
+}
+
 /** The conversation's answer: on when nobody blocks it, else off naming the first participant who does. */
 function answer(f: CompiledFlag, conv: Conversation, blocker: { index: number; why: NotReadyReason | null } | null, count = true): EvalResult {
   const base = blocker === null ? f.ratchet : f.killed ? f.disabled : f.fallthrough.off;
-  const reason = blocker === null || !f.killed ? 'TARGETING_MATCH' : 'DISABLED';
-  if (count) f.counts[reason === 'DISABLED' ? DISABLED_INDEX : ON_INDEX]++;
-  const metadata: Record<string, string | number> = { flagVersion: f.version, conversationId: conv.id, participants: conv.participants.length };
-  if (blocker !== null) {
-    metadata.notReadyParticipant = conv.participants[blocker.index].targetingKey;
-    metadata.notReadyReason = blocker.why ?? 'not_enabled';
-  }
-  const body = { key: f.key, value: base.value, reason, variant: base.variant, metadata };
-  return { ok: true, key: f.key, value: base.value, variant: base.variant, reason, metadata, json: JSON.stringify(body), reasonIndex: REASONS.indexOf(reason) };
+  const disabled = blocker !== null && f.killed;
+  const reasonIndex = disabled ? DISABLED_INDEX : ON_INDEX;
+  if (count) f.counts[reasonIndex]++;
+  const p = prefixesOf(f);
+  let json = `${blocker === null ? p.on : p.off}${JSON.stringify(conv.id)},"participants":${conv.participants.length}`;
+  if (blocker !== null) json += `,"notReadyParticipant":${JSON.stringify(conv.participants[blocker.index].targetingKey)},"notReadyReason":"${blocker.why ?? 'not_enabled'}"`;
+  return new ConversationResult(f.key, base.value, base.variant, REASONS[reasonIndex], reasonIndex, `${json}}}`);
 }
