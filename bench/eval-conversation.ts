@@ -21,6 +21,8 @@ const autocannon = require('autocannon') as (opts: Record<string, unknown>) => P
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 4);
 const PAIRS = 2_000;
+const ROUNDS = Number(process.env.BENCH_CONV_ROUNDS ?? 3);
+const ROUND_S = Math.max(2, Math.round(DURATION_S / 2));
 
 const ids = Array.from({ length: PAIRS * 2 }, (_, i) => String(2_000_000_000 + i * 7919));
 const single = ids.slice(0, PAIRS).map((u) => JSON.stringify({ context: { targetingKey: u, e2eeCapable: true } }));
@@ -57,19 +59,38 @@ export async function conversationRows(api: string, pid: number, adminKey: strin
   await enableAll(prefix, ratchet.id as string, ratchet.salt as string);
   const probe = () => call(api, 'POST', '/ofrep/v1/evaluate/flags/bench.conv-killed', evalKey, JSON.parse(pairs[0]));
   for (let i = 0; i < 500 && (await probe()).json.value !== true; i++) await new Promise((r) => setTimeout(r, 20));
-  const cases: Array<[string, string, string[]]> = [
-    ['1 user, 30% rollout (in memory)', 'bench.conv', single],
-    ['conversation of 2, 30% rollout (in memory)', 'bench.conv', pairs],
-    ['1 user, killed flag, ratchet (1 SISMEMBER)', 'bench.conv-killed', single],
-    ['conversation of 2, killed flag, ratchet (1 pipeline)', 'bench.conv-killed', pairs],
+  const cases: Array<[string, string, string[], string, string[]]> = [
+    ['30% rollout (in memory)', 'bench.conv', single, 'bench.conv', pairs],
+    ['killed flag, all from the ratchet (1 SISMEMBER vs 1 pipeline)', 'bench.conv-killed', single, 'bench.conv-killed', pairs],
   ];
-  for (const [, flag, bodies] of cases) await measured(api, pid, `/ofrep/v1/evaluate/flags/${flag}`, evalKey, bodies, WARMUP_S);
   const rows: Array<Array<string | number>> = [];
-  let base = 0;
-  for (const [name, flag, bodies] of cases) {
-    const r = await measured(api, pid, `/ofrep/v1/evaluate/flags/${flag}`, evalKey, bodies);
-    if (bodies === single) base = r.requests.average;
-    rows.push([name, Math.round(r.requests.average), r.latency.p50, r.latency.p99, r.non2xx + r.errors, r.cpuUs.toFixed(1), `${(r.requests.average / base).toFixed(2)}×`]);
+  for (const [name, flag, one, , two] of cases) {
+    const path = `/ofrep/v1/evaluate/flags/${flag}`;
+    await measured(api, pid, path, evalKey, one, WARMUP_S);
+    await measured(api, pid, path, evalKey, two, WARMUP_S);
+    // interleaved rounds, medians: the machine's other load drifts between runs
+    const a: Run[] = [];
+    const b: Run[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      a.push(await measured(api, pid, path, evalKey, one, ROUND_S));
+      b.push(await measured(api, pid, path, evalKey, two, ROUND_S));
+    }
+    const [x, y] = [summary(a), summary(b)];
+    rows.push([`1 user, ${name}`, x.rate, x.p50, x.p99, x.failed, x.cpuUs.toFixed(1), '1.00×', '1.00×']);
+    rows.push([`conversation of 2, ${name}`, y.rate, y.p50, y.p99, y.failed, y.cpuUs.toFixed(1), `${(y.rate / x.rate).toFixed(2)}×`, `${(x.cpuUs / y.cpuUs).toFixed(2)}×`]);
   }
   return rows;
+}
+
+type Run = AcResult & { cpuUs: number };
+const med = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+
+function summary(runs: Run[]) {
+  return {
+    rate: Math.round(med(runs.map((r) => r.requests.average))),
+    p50: med(runs.map((r) => r.latency.p50)),
+    p99: med(runs.map((r) => r.latency.p99)),
+    failed: runs.reduce((n, r) => n + r.non2xx + r.errors, 0),
+    cpuUs: med(runs.map((r) => r.cpuUs)),
+  };
 }
