@@ -61,7 +61,7 @@ export async function conversationRows(api: string, pid: number, adminKey: strin
   for (let i = 0; i < 500 && (await probe()).json.value !== true; i++) await new Promise((r) => setTimeout(r, 20));
   const cases: Array<[string, string, string[], string, string[]]> = [
     ['30% rollout (in memory)', 'bench.conv', single, 'bench.conv', pairs],
-    ['killed flag, all from the ratchet (1 SISMEMBER vs 1 pipeline)', 'bench.conv-killed', single, 'bench.conv-killed', pairs],
+    ['killed flag, all from the ratchet (1 SISMEMBER vs 1 script call)', 'bench.conv-killed', single, 'bench.conv-killed', pairs],
   ];
   const rows: Array<Array<string | number>> = [];
   for (const [name, flag, one, , two] of cases) {
