@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
+source scripts/promtool.sh
 export TZ=UTC
 # The test databases are cloned from a template on the same server as DATABASE_URL.
 # --forceExit: a handle left open by a failed test must fail the run, not hang it until the CI

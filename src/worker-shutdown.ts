@@ -11,7 +11,7 @@ import { MigrationProcessor } from './migration/migration.processor';
 import { SamplerProcessor } from './progress/sampler.processor';
 
 /** Every BullMQ consumer of the worker process. */
-const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [MigrationProcessor, ControlProcessor, RampProcessor, SamplerProcessor];
+export const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [MigrationProcessor, ControlProcessor, RampProcessor, SamplerProcessor];
 
 /** After the drain, how long Nest's own teardown (PostgreSQL, Redis, metrics server) may take. */
 const TEARDOWN_MS = 10_000;

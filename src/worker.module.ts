@@ -5,12 +5,15 @@ import { CoreModule } from './core/core.module';
 import { ProgressWorkerModule } from './progress/progress.module';
 import { MigrationWorkerModule } from './migration/migration.module';
 import { RampWorkerModule } from './campaigns/ramp.module';
+import { WorkerHeartbeat } from './worker-heartbeat';
+import { WorkerHttpServer } from './worker-http.server';
 import { WorkerDrain } from './worker-shutdown';
 
 /**
- * The worker process: BullMQ processors only (planner, migrator, ramp, reaper, reconciler).
- * WorkerDrain sits in this root module so that closing the application drains the queues
- * before the modules below close PostgreSQL and Redis.
+ * The worker process: BullMQ processors only (planner, migrator, ramp, reaper, reconciler),
+ * plus its own HTTP port (metrics and the heartbeat liveness). WorkerDrain sits in this root
+ * module so that closing the application drains the queues before the modules below close
+ * PostgreSQL and Redis.
  */
 @Module({})
 export class WorkerModule {
@@ -18,7 +21,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule],
-      providers: [WorkerDrain],
+      providers: [WorkerDrain, WorkerHeartbeat, WorkerHttpServer],
     };
   }
 }

@@ -23,6 +23,10 @@ export const JOBS = {
   retryFailed: 'campaign-retry-failed',
   /** control queue, produced by the users service after an attribute change */
   usersReassess: 'users-reassess',
+  /** control queue: one chunk of a data backfill, then the next (src/migration/backfill.service.ts) */
+  dataBackfill: 'data-backfill',
+  /** control queue, scheduled: restart a data backfill whose chain of jobs broke */
+  dataBackfillTick: 'data-backfill-tick',
 } as const;
 
 export const batchJobSchema = z.object({ campaignId: bigintIdSchema, batchId: bigintIdSchema });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
+const apiKey = z.string().regex(/^co_[a-z0-9]{8}_[A-Za-z0-9_-]{20,}$/, 'must look like co_<8 lowercase alnum>_<20+ chars>');
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
 
@@ -23,12 +24,14 @@ export const envSchema = z.object({
   HTTP_CORS_ORIGINS: z.string().default(''),
   HTTP_TRUST_PROXY: bool.default(false),
 
-  AUTH_ADMIN_KEY: z.string().regex(/^co_[a-z0-9]{8}_[A-Za-z0-9_-]{20,}$/, 'must look like co_<8 lowercase alnum>_<20+ chars>').optional(),
+  AUTH_ADMIN_KEY: apiKey.optional(),
+  AUTH_EVALUATOR_KEY: apiKey.optional(),
   AUTH_FAILED_LIMIT_PER_MINUTE: int(30, 1, 100_000),
 
   WORKER_CONCURRENCY: int(4, 1, 256),
   WORKER_SHUTDOWN_GRACE_MS: int(25_000, 0, 600_000),
   WORKER_METRICS_PORT: int(0, 0, 65535),
+  WORKER_HEARTBEAT_TIMEOUT_MS: int(120_000, 1000, 3_600_000),
 
   MIGRATION_BATCH_SIZE: int(1000, 1, 50_000),
   MIGRATION_MAX_ATTEMPTS: int(5, 1, 100),
@@ -73,8 +76,8 @@ export interface AppConfig {
   database: { url: string; poolSize: number; poolTimeoutMs: number };
   redis: { url: string; prefix: string };
   http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
-  auth: { adminKey?: string; failedLimitPerMinute: number };
-  worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number };
+  auth: { adminKey?: string; evaluatorKey?: string; failedLimitPerMinute: number };
+  worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number; heartbeatTimeoutMs: number };
   migration: MigrationConfig;
   backend: BackendConfig;
   users: { importMaxLineBytes: number; importRejectedSample: number };
@@ -126,11 +129,12 @@ export function toAppConfig(env: Env): AppConfig {
       corsOrigins: env.HTTP_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       trustProxy: env.HTTP_TRUST_PROXY,
     },
-    auth: { adminKey: env.AUTH_ADMIN_KEY, failedLimitPerMinute: env.AUTH_FAILED_LIMIT_PER_MINUTE },
+    auth: { adminKey: env.AUTH_ADMIN_KEY, evaluatorKey: env.AUTH_EVALUATOR_KEY, failedLimitPerMinute: env.AUTH_FAILED_LIMIT_PER_MINUTE },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: env.WORKER_METRICS_PORT,
+      heartbeatTimeoutMs: env.WORKER_HEARTBEAT_TIMEOUT_MS,
     },
     migration: {
       batchSize: env.MIGRATION_BATCH_SIZE,

@@ -123,10 +123,14 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   private install(key: string, view: FlagView | null): boolean {
     const current = this.flags.get(key);
     if (view) this.seen(view.updatedAt);
-    if (!view || view.archivedAt) return current ? (this.retire(current), this.flags.delete(key)) : false;
+    if (!view || view.archivedAt) {
+      cutoverMetrics.flagKilled.remove({ flag: key });
+      return current ? (this.retire(current), this.flags.delete(key)) : false;
+    }
     if (current && current.version >= view.version) return false;
     if (current) this.retire(current);
     this.flags.set(key, compileFlag(view));
+    cutoverMetrics.flagKilled.set({ flag: key }, view.killed ? 1 : 0);
     return true;
   }
 

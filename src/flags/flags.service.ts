@@ -4,6 +4,7 @@ import { AuditService } from '../core/audit/audit.service';
 import type { Actor } from '../core/auth/auth.types';
 import { Clock } from '../core/clock/clock';
 import { PrismaService } from '../core/database/prisma.service';
+import { cutoverMetrics } from '../core/metrics/metrics';
 import { NotFoundError, VersionConflictError } from '../core/errors/domain-error';
 import { ValidationError } from '../core/validation/zod.pipe';
 import { FlagsNotifier } from './flags.notifier';
@@ -158,7 +159,9 @@ export class FlagsService {
       await this.audit.record({ actor: ctx.actor, action, entityType: 'flag', entityId: key, before, after, reason: ctx.reason }, tx);
       return { flag: after, changed: true };
     });
-    if (result.changed) await this.notifier.changed(result.flag);
+    if (!result.changed) return result.flag;
+    if (action === 'flag.killed' || action === 'flag.revived') cutoverMetrics.flagKillSwitch.inc({ flag: key, action: action.slice('flag.'.length) });
+    await this.notifier.changed(result.flag);
     return result.flag;
   }
 }

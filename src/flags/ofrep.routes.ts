@@ -4,6 +4,7 @@ import type { ZodError } from 'zod';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors/domain-error';
+import { cutoverMetrics } from '../core/metrics/metrics';
 import { staticSecurityHeaders } from '../core/http/security-headers';
 import { toErrorResponse } from '../core/errors/error.filter';
 import { zodIssues } from '../core/validation/zod.pipe';
@@ -68,8 +69,12 @@ export class OfrepRoutes implements OnModuleInit {
     // helmet runs a dozen middlewares per request (~10% of an evaluation's CPU) to set headers
     // that never change: these routes set the same headers from SECURITY_HEADERS instead
     const fast = { onRequest, errorHandler, helmet: false } as const;
-    app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', ...fast, handler: (req, reply) => this.single(req, reply) });
-    app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags', ...fast, handler: (req, reply) => this.bulk(req, reply) });
+    const timed = (endpoint: 'single' | 'bulk') => {
+      const histogram = cutoverMetrics.evaluationDuration.labels(endpoint);
+      return { onResponse: async (_req: FastifyRequest, reply: FastifyReply) => histogram.observe(reply.elapsedTime / 1000) };
+    };
+    app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', ...fast, ...timed('single'), handler: (req, reply) => this.single(req, reply) });
+    app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags', ...fast, ...timed('bulk'), handler: (req, reply) => this.bulk(req, reply) });
     const onStreamRequest = async (req: FastifyRequest) => void (await this.auth.checkStream(req));
     app.route({ method: 'GET', url: EVENTS_PATH, onRequest: onStreamRequest, errorHandler, handler: (req, reply) => this.events.open(req, reply) });
   }

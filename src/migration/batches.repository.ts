@@ -199,6 +199,12 @@ function claimUsers(b: BatchRow, leaseMs: number): Prisma.Sql {
     SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users FROM claimed`;
 }
 
+/**
+ * A row's capability: its own copy, or users' for a row the data backfill has not reached yet
+ * (COALESCE evaluates the lookup only then).
+ */
+const CAPABLE = Prisma.sql`coalesce(um.e2ee_capable, (SELECT u.e2ee_capable FROM users u WHERE u.id = um.user_id))`;
+
 function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
   // capability from the row's own copy of users.e2ee_capable (no users lookup: with one per
   // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md). ONE
@@ -213,10 +219,10 @@ function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
       FROM campaigns cp JOIN flags f ON f.id = cp.flag_id WHERE cp.id = ${b.campaignId} AND cp.status = 'running' FOR SHARE OF cp),
     admitted AS (
       UPDATE user_migrations um SET
-        state = (CASE WHEN um.e2ee_capable THEN 'enrolling' ELSE 'ineligible' END)::migration_state,
-        attempts = CASE WHEN um.e2ee_capable THEN um.attempts + 1 ELSE um.attempts END,
-        lease_until = CASE WHEN um.e2ee_capable THEN clock_timestamp() + ${leaseMs} * interval '1 millisecond' ELSE um.lease_until END,
-        last_error = CASE WHEN um.e2ee_capable THEN NULL ELSE ${INELIGIBLE_REASON} END,
+        state = (CASE WHEN ${CAPABLE} THEN 'enrolling' ELSE 'ineligible' END)::migration_state,
+        attempts = CASE WHEN ${CAPABLE} THEN um.attempts + 1 ELSE um.attempts END,
+        lease_until = CASE WHEN ${CAPABLE} THEN clock_timestamp() + ${leaseMs} * interval '1 millisecond' ELSE um.lease_until END,
+        last_error = CASE WHEN ${CAPABLE} THEN NULL ELSE ${INELIGIBLE_REASON} END,
         admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
       FROM c
       WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'

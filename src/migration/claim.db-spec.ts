@@ -133,4 +133,12 @@ describe('BatchesRepository.claim of a range batch (real PostgreSQL)', () => {
       await holder.end();
     }
   });
+
+  it('reads users for a row whose copy is still NULL (before the data backfill reached it)', async () => {
+    await sql(`INSERT INTO users (id, country, platform, app_version, e2ee_capable) VALUES (14, 'DE', 'ios', '1.0.0', true), (15, 'DE', 'ios', '1.0.0', false)`);
+    await sql(`INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable) VALUES ($1, 14, 140, NULL), ($1, 15, 150, NULL)`, campaignId);
+    await sql(`UPDATE progress_counters SET legacy = legacy + 2 WHERE campaign_id = $1 AND shard = 0`, campaignId);
+    expect((await repo.claim(await batch(0, 1000), 60_000)).map((u) => Number(u.userId))).toEqual([14]);
+    expect(await states()).toMatchObject({ 14: 'enrolling', 15: 'ineligible' });
+  });
 });

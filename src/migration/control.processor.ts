@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config.schema';
 import { JOBS, campaignJobSchema, retryFailedJobSchema, usersReassessJobSchema } from '../campaigns/campaign-jobs';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
+import { BACKFILL_TICK_MS, BackfillService, dataBackfillJobSchema } from './backfill.service';
 import { MaintenanceService } from './maintenance.service';
 import { MaterializerService } from './materializer.service';
 import { PlannerService } from './planner.service';
@@ -30,6 +31,7 @@ export class ControlProcessor extends WorkerHost {
     private readonly maintenance: MaintenanceService,
     private readonly enrolment: EnrolmentService,
     private readonly retryFailed: RetryFailedService,
+    private readonly backfills: BackfillService,
   ) {
     super();
   }
@@ -57,6 +59,10 @@ export class ControlProcessor extends WorkerHost {
       }
       case JOBS.usersReassess:
         return this.enrolment.reassess(parse(usersReassessJobSchema, job).userIds);
+      case JOBS.dataBackfill:
+        return this.backfills.runChunk(parse(dataBackfillJobSchema, job).name);
+      case JOBS.dataBackfillTick:
+        return this.backfills.resume();
       default:
         throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.control}`);
     }
@@ -77,5 +83,6 @@ export class MigrationSchedules implements OnApplicationBootstrap {
     await this.jobs.schedule(QUEUES.control, JOBS.planTick, m.plannerIntervalMs, { name: JOBS.planTick, data: {}, opts });
     await this.jobs.schedule(QUEUES.control, JOBS.reap, m.reaperIntervalMs, { name: JOBS.reap, data: {}, opts });
     await this.jobs.schedule(QUEUES.control, JOBS.reconcile, m.reconcilerIntervalMs, { name: JOBS.reconcile, data: {}, opts });
+    await this.jobs.schedule(QUEUES.control, JOBS.dataBackfillTick, BACKFILL_TICK_MS, { name: JOBS.dataBackfillTick, data: {}, opts });
   }
 }

@@ -84,7 +84,7 @@ export class EnrolmentRepository {
     await db.$executeRaw`
       UPDATE user_migrations um SET e2ee_capable = u.e2ee_capable
       FROM users u, campaigns c
-      WHERE um.campaign_id = c.id AND um.user_id = ANY(${userIds}::bigint[]) AND u.id = um.user_id AND um.e2ee_capable <> u.e2ee_capable`;
+      WHERE um.campaign_id = c.id AND um.user_id = ANY(${userIds}::bigint[]) AND u.id = um.user_id AND um.e2ee_capable IS DISTINCT FROM u.e2ee_capable`;
     const rows = await db.$queryRaw<Array<{ campaignId: bigint; userId: bigint; state: string }>>`
       UPDATE user_migrations um SET
         state = (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END)::migration_state,

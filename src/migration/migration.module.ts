@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/campaigns.module';
 import { FlagsModule } from '../flags/flags.module';
 import { backendProvider } from './backend/backend.provider';
+import { BackfillRepository } from './backfill.repository';
+import { BackfillService } from './backfill.service';
 import { BatchesRepository } from './batches.repository';
 import { ControlProcessor, MigrationSchedules } from './control.processor';
 import { EnrolmentRepository } from './enrolment.repository';
@@ -31,12 +33,14 @@ const shared = [EnrolmentRepository, EnrolmentService, RetryFailedService, UserB
 })
 export class MigrationModule {}
 
-/** Worker side: planner, materialiser, batch migrator, reaper, reconciler, reassessment. */
+/** Worker side: planner, materialiser, batch migrator, reaper, reconciler, reassessment, data backfills. */
 @Module({
   imports: [CampaignsModule, FlagsModule],
   providers: [
     ...shared,
     backendProvider,
+    BackfillRepository,
+    BackfillService,
     BatchesRepository,
     MaintenanceRepository,
     MaintenanceService,

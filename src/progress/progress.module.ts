@@ -10,7 +10,6 @@ import { SamplerProcessor, SamplerScheduler } from './sampler.processor';
 import { SamplerService } from './sampler.service';
 import { StatementLog } from './statement-log';
 import { WhoAmIController } from './whoami.controller';
-import { WorkerMetricsServer } from './worker-metrics.server';
 
 /** API side: progress JSON, SSE, /metrics, /api/v1/keys/me and the dashboard page. */
 @Module({
@@ -20,8 +19,8 @@ import { WorkerMetricsServer } from './worker-metrics.server';
 })
 export class ProgressModule {}
 
-/** Worker side: the sampler (job scheduler + processor) and the worker's /metrics server. */
+/** Worker side: the sampler (job scheduler + processor). */
 @Module({
-  providers: [StatementLog, ProgressRepository, SamplerService, SamplerProcessor, SamplerScheduler, WorkerMetricsServer],
+  providers: [StatementLog, ProgressRepository, SamplerService, SamplerProcessor, SamplerScheduler],
 })
 export class ProgressWorkerModule {}

@@ -99,8 +99,11 @@ export interface CampaignOverviewRow {
 
 export interface CampaignMetricsRow {
   key: string;
+  status: CampaignRow['status'];
   currentStep: number;
   paceUsersPerSecond: number;
+  admittedPpm: number;
+  guardrailVerdict: string;
   counters: CounterTotals;
 }
 
@@ -161,7 +164,15 @@ export class ProgressRepository {
 
   async metricsCampaigns(): Promise<CampaignMetricsRow[]> {
     const rows = await this.run<CounterRecord & Omit<CampaignMetricsRow, 'counters'>>(progressSql.metricsCampaigns());
-    return rows.map((r) => ({ key: r.key, currentStep: r.currentStep, paceUsersPerSecond: r.paceUsersPerSecond, counters: countersOf(r) }));
+    return rows.map((r) => ({
+      key: r.key,
+      status: r.status,
+      currentStep: r.currentStep,
+      paceUsersPerSecond: r.paceUsersPerSecond,
+      admittedPpm: r.admittedPpm,
+      guardrailVerdict: r.guardrailVerdict,
+      counters: countersOf(r),
+    }));
   }
 
   /**

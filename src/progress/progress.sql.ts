@@ -85,7 +85,8 @@ export const progressSql = {
 
   /** scrape time: users per state of every started campaign */
   metricsCampaigns: () => Prisma.sql`
-    SELECT c.key, c.current_step AS "currentStep", c.pace_users_per_second AS "paceUsersPerSecond", s.*
+    SELECT c.key, c.status::text AS status, c.current_step AS "currentStep", c.pace_users_per_second AS "paceUsersPerSecond",
+           c.admitted_ppm AS "admittedPpm", coalesce(c.guardrail_state->>'verdict', 'ok') AS "guardrailVerdict", s.*
     FROM campaigns c CROSS JOIN LATERAL (SELECT ${COUNTER_SUMS} FROM progress_counters pc WHERE pc.campaign_id = c.id) s
     WHERE c.status <> 'draft'`,
 

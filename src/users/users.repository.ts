@@ -98,7 +98,7 @@ export class UsersRepository {
         UPDATE user_migrations um SET e2ee_capable = u."e2eeCapable"
         FROM u, campaigns c
         WHERE ${patch.e2eeCapable ?? null}::boolean IS NOT NULL
-          AND um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable <> u."e2eeCapable")
+          AND um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable IS DISTINCT FROM u."e2eeCapable")
       SELECT * FROM u`;
     return row ? toRecord(row) : null;
   }
@@ -148,7 +148,7 @@ export class UsersRepository {
         -- only updated users are probed, one primary-key lookup per campaign
         UPDATE user_migrations um SET e2ee_capable = d.e2ee_capable
         FROM upd d, campaigns c
-        WHERE um.campaign_id = c.id AND um.user_id = d.id AND um.e2ee_capable <> d.e2ee_capable
+        WHERE um.campaign_id = c.id AND um.user_id = d.id AND um.e2ee_capable IS DISTINCT FROM d.e2ee_capable
         RETURNING um.user_id
       ), ins AS (
         INSERT INTO users (id, country, platform, app_version, e2ee_capable, attributes)

@@ -20,11 +20,11 @@ describe('chart files', () => {
     expect(parse(readText(CHART, file))).toEqual(expect.any(Object));
   });
 
-  it('values.schema.json parses as JSON and is a draft-07 object schema', () => {
-    const schema = JSON.parse(readText(CHART, 'values.schema.json')) as Record<string, unknown>;
-    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
-    expect(schema.type).toBe('object');
-    expect(schema.additionalProperties).toBe(false);
+  it('ships a dashboard that Grafana can import', () => {
+    const dashboard = JSON.parse(readText(CHART, 'files', 'grafana-dashboard.json')) as { uid: string; panels: unknown[]; templating: { list: Array<{ name: string }> } };
+    expect(dashboard.uid).toBe('cutover-overview');
+    expect(dashboard.panels.length).toBeGreaterThan(10);
+    expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'namespace', 'campaign']);
   });
 
   it('Chart.yaml is a v2 application chart whose appVersion is the package version', () => {
@@ -37,6 +37,9 @@ describe('chart files', () => {
 
   it('has no file Helm would refuse or package by mistake', () => {
     const names = nonTemplates.map((f) => relative(CHART, f)).sort();
-    expect(names).toEqual(['.helmignore', 'Chart.yaml', 'README.md', 'ci/minimal-values.yaml', 'ci/production-values.yaml', 'values.schema.json', 'values.yaml']);
+    expect(names).toEqual([
+      '.helmignore', 'Chart.yaml', 'README.md', 'ci/demo-values.yaml', 'ci/minimal-values.yaml', 'ci/production-values.yaml',
+      'files/grafana-dashboard.json', 'files/prometheus-rules.yaml', 'values.schema.json', 'values.yaml',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { envSchema } from '../../src/config/config.schema';
-import { CHART, ciValueFiles, loadValues, mergeValues, type Values } from './chart';
+import { CHART, ciValueFiles, loadValues, mergeValues, readText, type Values } from './chart';
 import { TemplateError, renderChart } from './gotemplate/render';
 
 /**
@@ -13,6 +13,15 @@ import { TemplateError, renderChart } from './gotemplate/render';
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, unknown>; stringData?: Record<string, string> };
 
 const minimal = ciValueFiles().get('minimal-values.yaml')!;
+
+const RECOMMENDED = {
+  'app.kubernetes.io/name': 'cutover',
+  'app.kubernetes.io/instance': 'prod',
+  'app.kubernetes.io/version': '0.1.0',
+  'app.kubernetes.io/managed-by': 'Helm',
+  'app.kubernetes.io/part-of': 'cutover',
+  'helm.sh/chart': expect.stringMatching(/^cutover-\d+\.\d+\.\d+$/),
+};
 
 function values(...overrides: Values[]): Values {
   return overrides.reduce((acc, o) => mergeValues(acc, o), loadValues());
@@ -28,14 +37,16 @@ function render(v: Values) {
 const SCENARIOS: Array<[string, Values]> = [
   ['ci/minimal-values.yaml', values(minimal)],
   ['ci/production-values.yaml', values(ciValueFiles().get('production-values.yaml')!)],
+  ['ci/demo-values.yaml', values(ciValueFiles().get('demo-values.yaml')!)],
   ['everything optional off', values(minimal, {
     serviceAccount: { create: false }, migrations: { enabled: false }, worker: { metrics: { port: 0 }, pdb: { enabled: false } },
-    api: { autoscaling: { enabled: false }, pdb: { enabled: false }, preStopSleepSeconds: 0 },
+    api: { autoscaling: { enabled: false }, pdb: { enabled: false }, preStopSleepSeconds: 0 }, tests: { enabled: false },
   })],
   ['everything optional on, chart-managed Secret', values(minimal, {
     secrets: { adminKey: 'co_abcd1234_abcdefghijklmnopqrstuvwxyz', directDatabaseUrl: 'postgresql://cutover:x@postgres-direct:5432/cutover' },
-    api: { ingress: { enabled: true, tls: [{ secretName: 't', hosts: ['cutover.example.com'] }] } },
+    api: { ingress: { enabled: true, hosts: [{ host: 'cutover.example.com', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 't', hosts: ['cutover.example.com'] }] } },
     worker: { keda: { enabled: true, redis: { address: 'redis:6379' } } }, serviceMonitor: { enabled: true },
+    prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true, namespace: 'monitoring' }, tests: { flagKey: 'e2ee.default' },
     config: { MIGRATION_BATCH_SIZE: '50000' }, image: { digest: `sha256:${'a'.repeat(64)}` },
   })],
 ];
@@ -43,7 +54,8 @@ const SCENARIOS: Array<[string, Values]> = [
 describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
   const { objects, notes, find } = render(v);
   const vals = v as any;
-  const pods = objects.filter((o) => ['Deployment', 'Job'].includes(o.kind));
+  const pods = objects.filter((o) => ['Deployment', 'Job'].includes(o.kind)).map((o) => ({ ...o, podSpec: o.spec.template.spec }));
+  const allPods = [...pods, ...objects.filter((o) => o.kind === 'Pod').map((o) => ({ ...o, podSpec: o.spec }))];
   const secretNames = new Set([...objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name), vals.secrets.existingSecret].filter(Boolean));
 
   it('renders well-formed, uniquely named, labelled objects', () => {
@@ -53,13 +65,22 @@ describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
     for (const o of objects) {
       expect(o.apiVersion).toMatch(/^[a-z0-9.]+(\/v\w+)?$|^v1$/);
       expect(o.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
-      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'cutover', 'app.kubernetes.io/instance': 'prod' });
+      expect(o.metadata.labels).toMatchObject(RECOMMENDED);
+    }
+  });
+
+  it('puts every recommended label and the component on every pod, Job and test Pod', () => {
+    const podTemplates = objects.filter((o) => ['Deployment', 'Job'].includes(o.kind)).map((o) => [o, o.spec.template.metadata.labels] as const);
+    const testPod = objects.filter((o) => o.kind === 'Pod').map((o) => [o, o.metadata.labels] as const);
+    expect(testPod.length).toBe(vals.tests.enabled ? 1 : 0);
+    for (const [o, labels] of [...podTemplates, ...testPod]) {
+      expect({ name: o.metadata.name, labels }).toEqual({ name: o.metadata.name, labels: expect.objectContaining({ ...RECOMMENDED, 'app.kubernetes.io/component': expect.any(String) }) });
     }
   });
 
   it('gives every pod a restrictive security context, /tmp, resources, and refs that resolve', () => {
-    for (const o of pods) {
-      const pod = o.spec.template.spec;
+    for (const o of allPods) {
+      const pod = o.podSpec;
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
       for (const c of pod.containers) {
         expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
@@ -163,15 +184,62 @@ describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
 
   it('renders NOTES.txt with the way to the API and the simulated-backend warning when it applies', () => {
     expect(notes).toContain('Cutover 0.1.0');
-    expect(notes.includes('WARNING: BACKEND_KIND is "simulated"')).toBe(vals.config.BACKEND_KIND === 'simulated');
+    expect(notes.includes('WARNING: SIMULATED E2EE BACKEND')).toBe(vals.config.BACKEND_KIND === 'simulated');
+    expect(notes.includes(`helm test prod`)).toBe(vals.tests.enabled);
+  });
+
+  it('never blocks a node drain with a PodDisruptionBudget', () => {
+    for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) expect(pdb.spec).toMatchObject({ maxUnavailable: 1 });
+    for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) expect(pdb.spec.minAvailable).toBeUndefined();
+  });
+
+  it('probes the worker\'s consumption heartbeat, not just its event loop', () => {
+    const probe = find('Deployment', '-worker')!.spec.template.spec.containers[0].livenessProbe;
+    if (Number(vals.worker.metrics.port) === 0) return expect(probe).toBeUndefined();
+    expect(probe.httpGet).toEqual({ path: '/health/live', port: 'metrics' });
+    expect(Number(find('ConfigMap')!.data!.WORKER_HEARTBEAT_TIMEOUT_MS)).toBeGreaterThan(vals.worker.shutdown.longestBatchSeconds * 1000);
+  });
+
+  it('runs helm test against the API Service with the Secret\'s evaluator key', () => {
+    const pod = find('Pod', '-test');
+    if (!vals.tests.enabled) return expect(pod).toBeUndefined();
+    expect(pod!.metadata.annotations!['helm.sh/hook']).toBe('test');
+    const c = pod!.spec.containers[0];
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    const svc = find('Service', '-api')!;
+    expect(env.CUTOVER_URL).toBe(`http://${svc.metadata.name}:${svc.spec.ports[0].port}`);
+    expect(env.EVALUATOR_KEY.secretKeyRef).toEqual({ name: vals.secrets.existingSecret || find('Secret', 'prod-cutover')!.metadata.name, key: vals.secrets.keys.evaluatorKey });
+    expect(env.FLAG_KEY).toBe(vals.tests.flagKey);
+    if (!vals.secrets.existingSecret) expect(find('Secret', 'prod-cutover')!.stringData!.AUTH_EVALUATOR_KEY).toMatch(/^co_[a-z0-9]{8}_[A-Za-z0-9_-]{20,}$/);
+    // the script itself is valid JavaScript for the image's Node
+    expect(() => new Function(c.command[2])).not.toThrow();
+  });
+
+  it('ships the alert rules and the dashboard unrendered, when asked', () => {
+    const rule = find('PrometheusRule');
+    expect(Boolean(rule)).toBe(vals.prometheusRule.enabled);
+    if (rule) expect(rule.spec).toEqual(parse(readText(CHART, 'files', 'prometheus-rules.yaml')));
+    const dashboard = find('ConfigMap', '-dashboard');
+    expect(Boolean(dashboard)).toBe(vals.grafanaDashboard.enabled);
+    if (dashboard) {
+      expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+      expect((dashboard.metadata as any).namespace).toBe(vals.grafanaDashboard.namespace || 'cutover');
+      expect(JSON.parse(String(dashboard.data!['cutover.json']))).toEqual(JSON.parse(readText(CHART, 'files', 'grafana-dashboard.json')));
+    }
   });
 });
 
 describe('the chart refuses values that would break the product', () => {
   it.each([
-    ['no database URL and no existing Secret', values(), 'secrets.databaseUrl is required'],
+    ['no database URL and no existing Secret', values({ config: minimal.config as Values }), 'secrets.databaseUrl is required'],
+    ['no backend chosen (the chart defaults)', values({ secrets: minimal.secrets as Values }), 'config.BACKEND_KIND is required'],
+    ['the simulated backend without allowSimulatedBackend', values(minimal, { config: { BACKEND_KIND: 'simulated' } }), 'set allowSimulatedBackend: true'],
+    ['a heartbeat timeout shorter than the longest batch', values(minimal, { config: { WORKER_HEARTBEAT_TIMEOUT_MS: '20000' } }), 'WORKER_HEARTBEAT_TIMEOUT_MS (20000) must exceed'],
+    ['an Ingress without hosts', values(minimal, { api: { ingress: { enabled: true } } }), 'api.ingress.hosts is required'],
+    ['a batch longer than the worker may wait (600 s)', values(minimal, { config: { MIGRATION_LEASE_MS: '900000', WORKER_HEARTBEAT_TIMEOUT_MS: '900000' }, worker: { shutdown: { longestBatchSeconds: 601 } } }), 'at most 600'],
+    ['zero KEDA minimum replicas (the control queue would have no worker)', values(minimal, { worker: { keda: { enabled: true, minReplicas: 0, redis: { address: 'r:6379' } } } }), 'worker.keda.minReplicas must be at least 1'],
     ['a lease shorter than the longest batch', values(minimal, { worker: { shutdown: { longestBatchSeconds: 120 } } }), 'MIGRATION_LEASE_MS (60000) must exceed'],
-    ['the real backend without its URL', values(minimal, { config: { BACKEND_KIND: 'http' } }), 'BACKEND_HTTP_URL is required'],
+    ['the real backend without its URL', values(minimal, { config: { BACKEND_HTTP_URL: '' } }), 'BACKEND_HTTP_URL is required'],
     ['KEDA without a Redis address', values(minimal, { worker: { keda: { enabled: true } } }), 'worker.keda.redis.address'],
     ['an API grace period shorter than its preStop sleep', values(minimal, { api: { preStopSleepSeconds: 30 } }), 'must exceed api.preStopSleepSeconds'],
   ])('%s', (_what, v, message) => {

@@ -27,7 +27,7 @@ describe('chart templates', () => {
   it('has a template for every object the issue asks for', () => {
     const kinds = files.filter((f) => f.endsWith('.yaml')).map((f) => readText(TEMPLATES, f)).join('\n');
     for (const kind of ['Deployment', 'Service', 'Ingress', 'Job', 'ConfigMap', 'Secret', 'HorizontalPodAutoscaler',
-      'ScaledObject', 'PodDisruptionBudget', 'ServiceAccount', 'ServiceMonitor']) {
+      'ScaledObject', 'PodDisruptionBudget', 'ServiceAccount', 'ServiceMonitor', 'PrometheusRule', 'Pod']) {
       expect(kinds).toMatch(new RegExp(`^kind: ${kind}$`, 'm'));
     }
     expect(files).toEqual(expect.arrayContaining(['NOTES.txt', '_helpers.tpl']));

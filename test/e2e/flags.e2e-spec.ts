@@ -1,4 +1,5 @@
 import { startTestApi, type TestApi } from '../support/app';
+import { waitFor } from './migration.helpers';
 
 describe('flags admin API: CRUD, validation, ETag/If-Match, kill switch, audit', () => {
   let api: TestApi;
@@ -93,10 +94,17 @@ describe('flags admin API: CRUD, validation, ETag/If-Match, kill switch, audit',
     expect(noReason.body.details[0].field).toBe('body.reason');
     const killed = await api.request('POST', '/api/v1/flags/crud.kill/kill', { body: { reason: 'incident 42' }, headers: { 'if-match': '"1"' } });
     expect(killed.body).toMatchObject({ killed: true, killReason: 'incident 42', version: 2 });
+    const metrics = async () => String((await api.request('GET', '/metrics', { key: null })).body);
+    const gauge = 'cutover_flag_killed{flag="crud.kill"}';
+    await waitFor('the snapshot to see the kill', metrics, (t) => t.includes(`${gauge} 1`), 10_000);
     const repeat = await api.request('POST', '/api/v1/flags/crud.kill/kill', { body: { reason: 'incident 42' }, headers: { 'if-match': '"1"' } });
     expect(repeat.body.version).toBe(2);
     const revived = await api.request('POST', '/api/v1/flags/crud.kill/revive', { body: { reason: 'fixed' }, headers: { 'if-match': '"2"' } });
     expect(revived.body).toMatchObject({ killed: false, killReason: null, version: 3 });
+    const text = await waitFor('the snapshot to see the revival', metrics, (t) => t.includes(`${gauge} 0`), 10_000);
+    // kill switch events: the repeated kill changed nothing and is not counted
+    expect(text).toContain('cutover_flag_kill_switch_total{flag="crud.kill",action="killed"} 1');
+    expect(text).toContain('cutover_flag_kill_switch_total{flag="crud.kill",action="revived"} 1');
     const audit = await api.request('GET', '/api/v1/audit?entityType=flag&entityId=crud.kill');
     expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['flag.revived', 'flag.killed', 'flag.created']);
   });

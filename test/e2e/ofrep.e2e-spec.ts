@@ -144,6 +144,8 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     const text = await until(() => api.request('GET', '/metrics', { key: null }).then((r) => String(r.body)), (t) => metric(t, 'raw.all', 'STATIC') >= 3);
     expect(metric(text, 'raw.all', 'STATIC')).toBeGreaterThanOrEqual(3);
     expect(metric(text, 'raw.half', 'ERROR')).toBeGreaterThanOrEqual(1);
+    // and the time each request took, by endpoint
+    expect(Number(/^cutover_evaluation_duration_seconds_count\{endpoint="single"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(4);
   });
 
   it('needs an API key of any role (evaluator or higher)', async () => {

@@ -187,7 +187,8 @@ describe('progress API: counts, rates, backlog, history, stream and metrics', ()
   });
 
   it('serves Prometheus metrics without a key, with users per state from the counters', async () => {
-    const c = await fx.campaign({ status: 'running', currentStep: 2, paceUsersPerSecond: 750 });
+    const c = await fx.campaign({ status: 'running', currentStep: 2, paceUsersPerSecond: 750, admittedPpm: 25_000, guardrailState: { verdict: 'throttle' } });
+    const halted = await fx.campaign({ status: 'halted', haltedAt: new Date(), haltReason: 'test' });
     await fx.addCounters(c.id, { enabled: 123, failed: 4 });
     const r = await fetch(`${api.url}/metrics`);
     expect(r.status).toBe(200);
@@ -198,6 +199,18 @@ describe('progress API: counts, rates, backlog, history, stream and metrics', ()
     expect(text).toContain(`cutover_ramp_step{campaign="${c.key}"} 2`);
     expect(text).toContain(`cutover_pace_users_per_second{campaign="${c.key}"} 750`);
     expect(text).toMatch(/cutover_queue_depth\{queue="migration",state="waiting"\} 0/);
+    expect(text).toMatch(/cutover_queue_oldest_waiting_age_seconds\{queue="migration"\} 0/);
+    expect(text).toContain(`cutover_campaign_status{campaign="${c.key}",status="running"} 1`);
+    expect(text).toContain(`cutover_campaign_status{campaign="${c.key}",status="halted"} 0`);
+    expect(text).toContain(`cutover_campaign_status{campaign="${halted.key}",status="halted"} 1`);
+    expect(text).toContain(`cutover_guardrail_verdict{campaign="${c.key}",verdict="throttle"} 1`);
+    expect(text).toContain(`cutover_guardrail_verdict{campaign="${halted.key}",verdict="ok"} 1`);
+    expect(text).toContain(`cutover_campaign_admitted_ppm{campaign="${c.key}"} 25000`);
+    // the progress document's own figures, for running campaigns only
+    expect(text).toContain(`cutover_campaign_backlog_batches{campaign="${c.key}"} 0`);
+    expect(text).not.toContain(`cutover_campaign_backlog_batches{campaign="${halted.key}"}`);
+    expect(text).toContain('cutover_dependency_up{dependency="postgres"} 1');
+    expect(text).toContain('cutover_dependency_up{dependency="redis"} 1');
     for (const name of ['cutover_evaluations_total', 'cutover_batch_duration_seconds', 'cutover_backend_latency_seconds', 'cutover_backend_errors_total', 'cutover_guardrail_trips_total', 'cutover_users_enabled_total', 'cutover_counter_drift_total']) {
       expect(text).toContain(`# TYPE ${name} `);
     }

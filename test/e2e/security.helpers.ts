@@ -125,7 +125,7 @@ export async function startRecordingApi(environment: TestEnvironment | Record<st
     .addHook('onRoute', (r) => {
       for (const m of ([] as string[]).concat(r.method as string | string[])) routes.push(`${m} ${r.url}`);
     });
-  await app.get(ApiKeysService).bootstrapAdminKey();
+  await app.get(ApiKeysService).bootstrapKeys();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   return { api: new TestApi(app, `http://127.0.0.1:${address.port}`, env, logs), routes: [...new Set(routes)].sort() };

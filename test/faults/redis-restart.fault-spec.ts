@@ -47,6 +47,7 @@ describe('fault: Redis restarted mid-run', () => {
     await redis.down();
     const t0 = Date.now();
     const ready = await fetch(`${apiUrl}/health/ready`).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const metrics = await fetch(`${apiUrl}/metrics`).then(async (r) => ({ status: r.status, text: await r.text() }));
     await sleep(OUTAGE_MS - (Date.now() - t0));
     const during = await db.counters(id);
     await redis.up();
@@ -54,6 +55,10 @@ describe('fault: Redis restarted mid-run', () => {
     const result = await checkIntegrity(db, redis.url, stack.prefix, id, USERS);
 
     expect(ready).toEqual({ status: 503, body: { status: 'down', checks: { postgres: 'up', redis: 'down' } } });
+    // the scrape still answers, with the dependency alert's signal
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('cutover_dependency_up{dependency="redis"} 0');
+    expect(metrics.text).toContain('cutover_dependency_up{dependency="postgres"} 1');
     expect(worker.alive).toBe(true);
     expect(result.truth.enabled + result.truth.failed + result.truth.ineligible).toBe(USERS);
     expect(result.truth.failed).toBe(0);

@@ -121,7 +121,7 @@ export async function startTestApi(env?: TestEnvironment | Record<string, string
   const logs = new LogSink();
   const logger = logs.logger(environment.config.logLevel === 'silent' ? 'warn' : environment.config.logLevel);
   const app = await createApiApp(ApiModule.forRoot(environment.config) as never, environment.config, logger);
-  await app.get(ApiKeysService).bootstrapAdminKey();
+  await app.get(ApiKeysService).bootstrapKeys();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   return new TestApi(app, `http://127.0.0.1:${address.port}`, environment, logs);

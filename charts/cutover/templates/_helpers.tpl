@@ -21,11 +21,13 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The recommended labels (app.kubernetes.io/*, helm.sh/chart) plus commonLabels. */}}
 {{- define "cutover.labels" -}}
 helm.sh/chart: {{ include "cutover.chart" . }}
 {{ include "cutover.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: cutover
 {{- with .Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
@@ -47,6 +49,14 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* Labels of a pod template: every recommended label, the component, then podLabels. */}}
+{{- define "cutover.podLabels" -}}
+{{ include "cutover.componentLabels" . }}
+{{- with .ctx.Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
 {{- define "cutover.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "cutover.fullname" .) .Values.serviceAccount.name -}}
@@ -57,6 +67,16 @@ app.kubernetes.io/component: {{ .component }}
 
 {{- define "cutover.secretName" -}}
 {{- default (include "cutover.fullname" .) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{/*
+The evaluator key of the chart-managed Secret: secrets.evaluatorKey, else the one the Secret
+already holds (so that upgrades keep it), else a new one.
+*/}}
+{{- define "cutover.evaluatorKey" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "cutover.fullname" .) -}}
+{{- $kept := dig "data" .Values.secrets.keys.evaluatorKey "" $existing | b64dec -}}
+{{- coalesce .Values.secrets.evaluatorKey $kept (printf "co_%s_%s" (randAlphaNum 8 | lower) (randAlphaNum 32)) -}}
 {{- end -}}
 
 {{- define "cutover.image" -}}
@@ -90,13 +110,33 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail "secrets.redisUrl is required when secrets.existingSecret is empty" -}}
 {{- end -}}
 {{- end -}}
+{{- if gt (int .Values.worker.shutdown.longestBatchSeconds) 600 -}}
+{{- fail "worker.shutdown.longestBatchSeconds may be at most 600 (WORKER_SHUTDOWN_GRACE_MS is at most 600000)" -}}
+{{- end -}}
+{{- if and .Values.worker.keda.enabled (lt (int .Values.worker.keda.minReplicas) 1) -}}
+{{- fail "worker.keda.minReplicas must be at least 1: the control, ramp and progress queues have no KEDA trigger of their own" -}}
+{{- end -}}
 {{- $leaseMs := default "60000" .Values.config.MIGRATION_LEASE_MS | int64 -}}
 {{- $graceMs := include "cutover.workerShutdownGraceMs" . | int64 -}}
 {{- if le $leaseMs $graceMs -}}
 {{- fail (printf "config.MIGRATION_LEASE_MS (%d) must exceed worker.shutdown.longestBatchSeconds in ms (%d): the reaper would recover batches that are still running" $leaseMs $graceMs) -}}
 {{- end -}}
-{{- if and (eq (toString .Values.config.BACKEND_KIND) "http") (not .Values.config.BACKEND_HTTP_URL) -}}
+{{- $backend := toString .Values.config.BACKEND_KIND -}}
+{{- if not (or (eq $backend "http") (eq $backend "simulated")) -}}
+{{- fail "config.BACKEND_KIND is required: http (with config.BACKEND_HTTP_URL) for real users, or simulated (demos and load tests, with allowSimulatedBackend: true)" -}}
+{{- end -}}
+{{- if and (eq $backend "http") (not .Values.config.BACKEND_HTTP_URL) -}}
 {{- fail "config.BACKEND_HTTP_URL is required when config.BACKEND_KIND is http" -}}
+{{- end -}}
+{{- if and (eq $backend "simulated") (not .Values.allowSimulatedBackend) -}}
+{{- fail "config.BACKEND_KIND=simulated marks users enabled without a real backend: set allowSimulatedBackend: true if this is a demo or a load test" -}}
+{{- end -}}
+{{- $heartbeatMs := default "120000" .Values.config.WORKER_HEARTBEAT_TIMEOUT_MS | int64 -}}
+{{- if le $heartbeatMs $graceMs -}}
+{{- fail (printf "config.WORKER_HEARTBEAT_TIMEOUT_MS (%d) must exceed worker.shutdown.longestBatchSeconds in ms (%d): a worker busy with long batches would be restarted" $heartbeatMs $graceMs) -}}
+{{- end -}}
+{{- if and .Values.api.ingress.enabled (not .Values.api.ingress.hosts) -}}
+{{- fail "api.ingress.hosts is required when api.ingress.enabled" -}}
 {{- end -}}
 {{- if ge (int .Values.api.preStopSleepSeconds) (int .Values.api.terminationGracePeriodSeconds) -}}
 {{- fail "api.terminationGracePeriodSeconds must exceed api.preStopSleepSeconds, or the API is killed before it closes" -}}
@@ -131,6 +171,12 @@ env:
       secretKeyRef:
         name: {{ include "cutover.secretName" $ctx }}
         key: {{ $ctx.Values.secrets.keys.adminKey }}
+        optional: true
+  - name: AUTH_EVALUATOR_KEY
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "cutover.secretName" $ctx }}
+        key: {{ $ctx.Values.secrets.keys.evaluatorKey }}
         optional: true
 {{- with $ctx.Values.extraEnv }}
 {{ toYaml . | indent 2 }}

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '../../config/config.module';
 import { CoreModule } from '../core.module';
 import { PrismaService } from '../database/prisma.service';
+import { generateApiKey } from './api-key-format';
 import { ApiKeysService } from './api-keys.service';
 import { createTestEnvironment, type TestEnvironment } from '../../../test/support/app';
 import { Module } from '@nestjs/common';
@@ -21,7 +22,7 @@ describe('bootstrap admin key', () => {
     env = await createTestEnvironment();
     env.config.auth.adminKey = undefined;
     const apps = await Promise.all([context(env), context(env), context(env)]);
-    const printed = await Promise.all(apps.map((a) => a.get(ApiKeysService).bootstrapAdminKey()));
+    const printed = await Promise.all(apps.map((a) => a.get(ApiKeysService).bootstrapKeys()));
     expect(printed.filter(Boolean)).toHaveLength(1);
     const prisma = apps[0].get(PrismaService).client;
     expect(await prisma.apiKey.count({ where: { role: 'admin' } })).toBe(1);
@@ -35,11 +36,26 @@ describe('bootstrap admin key', () => {
     env = await createTestEnvironment();
     const app = await context(env);
     const keys = app.get(ApiKeysService);
-    expect(await keys.bootstrapAdminKey()).toBeNull();
-    expect(await keys.bootstrapAdminKey()).toBeNull();
+    expect(await keys.bootstrapKeys()).toBeNull();
+    expect(await keys.bootstrapKeys()).toBeNull();
     expect(await app.get(PrismaService).client.apiKey.count()).toBe(1);
     expect(await keys.authenticate(env.adminKey)).toMatchObject({ role: 'admin' });
     expect(await keys.authenticate(env.adminKey.slice(0, -1) + 'x')).toBeNull();
+    await app.close();
+  });
+
+  it('registers AUTH_EVALUATOR_KEY as an evaluator key once, next to the admin key', async () => {
+    env = await createTestEnvironment({ AUTH_EVALUATOR_KEY: generateApiKey().key });
+    const app = await context(env);
+    const keys = app.get(ApiKeysService);
+    expect(await keys.bootstrapKeys()).toBeNull();
+    expect(await keys.bootstrapKeys()).toBeNull();
+    const rows = await app.get(PrismaService).client.apiKey.findMany({ select: { role: true, name: true } });
+    expect(rows.sort((a, b) => a.role.localeCompare(b.role))).toEqual([
+      { role: 'admin', name: 'bootstrap admin (AUTH_ADMIN_KEY)' },
+      { role: 'evaluator', name: 'bootstrap evaluator (AUTH_EVALUATOR_KEY)' },
+    ]);
+    expect(await keys.authenticate(env.config.auth.evaluatorKey!)).toMatchObject({ role: 'evaluator' });
     await app.close();
   });
 });

@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../clock/clock';
-import { PrismaService } from '../database/prisma.service';
+import { PrismaService, type Db } from '../database/prisma.service';
 import { NotFoundError } from '../errors/domain-error';
 import { apiKeyMatches, eventStreamSignature, generateApiKey, hashApiKey, parseApiKey, parseEventStreamToken, signatureMatches } from './api-key-format';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -110,28 +110,33 @@ export class ApiKeysService {
   }
 
   /**
-   * Makes sure an admin key exists: the one from AUTH_ADMIN_KEY, else a new one printed
-   * once. Safe when several replicas start at once (advisory lock).
+   * Registers the keys named in the configuration (AUTH_ADMIN_KEY, AUTH_EVALUATOR_KEY) and
+   * makes sure an admin key exists: without AUTH_ADMIN_KEY and without any active admin, a new
+   * one is returned to be printed once. Safe when several replicas start at once (advisory lock).
    */
-  async bootstrapAdminKey(): Promise<string | null> {
-    const configured = this.config.auth.adminKey;
+  async bootstrapKeys(): Promise<string | null> {
+    const { adminKey, evaluatorKey } = this.config.auth;
     return this.prisma.transaction(async (tx) => {
       await this.repo.lockForBootstrap(tx);
-      const actor = SYSTEM_ACTOR('bootstrap');
-      if (configured) {
-        const prefix = parseApiKey(configured)!.prefix;
-        const input = { name: 'bootstrap admin (AUTH_ADMIN_KEY)', role: 'admin' as const, prefix, hash: hashApiKey(configured), createdBy: 'system' };
-        if (await this.repo.insertIfAbsent(input, tx)) {
-          await this.audit.record({ actor, action: 'api_key.created', entityType: 'api_key', entityId: prefix, after: { name: input.name, role: 'admin', prefix } }, tx);
-        }
+      if (evaluatorKey) await this.registerConfigured(evaluatorKey, 'evaluator', 'bootstrap evaluator (AUTH_EVALUATOR_KEY)', tx);
+      if (adminKey) {
+        await this.registerConfigured(adminKey, 'admin', 'bootstrap admin (AUTH_ADMIN_KEY)', tx);
         return null;
       }
       if ((await this.repo.countActiveAdmins(tx)) > 0) return null;
       const g = generateApiKey();
       const created = await this.repo.insert({ name: 'bootstrap admin', role: 'admin', prefix: g.prefix, hash: g.hash, createdBy: 'system' }, tx);
-      await this.audit.record({ actor, action: 'api_key.created', entityType: 'api_key', entityId: created.id.toString(), after: toKeyView(created) }, tx);
+      await this.audit.record({ actor: SYSTEM_ACTOR('bootstrap'), action: 'api_key.created', entityType: 'api_key', entityId: created.id.toString(), after: toKeyView(created) }, tx);
       this.log.log(`created the first admin key (prefix ${g.prefix}); it is printed once on stdout`);
       return g.key;
     });
+  }
+
+  private async registerConfigured(key: string, role: Role, name: string, tx: Db): Promise<void> {
+    const prefix = parseApiKey(key)!.prefix;
+    const input = { name, role, prefix, hash: hashApiKey(key), createdBy: 'system' };
+    if (await this.repo.insertIfAbsent(input, tx)) {
+      await this.audit.record({ actor: SYSTEM_ACTOR('bootstrap'), action: 'api_key.created', entityType: 'api_key', entityId: prefix, after: { name, role, prefix } }, tx);
+    }
   }
 }

@@ -91,6 +91,101 @@ export const cutoverMetrics = {
     labelNames: ['queue', 'state'] as const,
     registers,
   }),
+  /** progress, set at scrape time: 1 for the campaign's current status, 0 for the others. */
+  campaignStatus: new Gauge({
+    name: 'cutover_campaign_status',
+    help: 'Campaign status (1 for the current one) by campaign and status',
+    labelNames: ['campaign', 'status'] as const,
+    registers,
+  }),
+  /** progress, set at scrape time: the share of buckets the ramp admits, in parts per million. */
+  campaignAdmittedPpm: new Gauge({
+    name: 'cutover_campaign_admitted_ppm',
+    help: 'Share of the population the ramp admits, in parts per million',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
+  /** progress, set at scrape time for running campaigns: the figures the dashboard page shows. */
+  campaignThroughput: new Gauge({
+    name: 'cutover_campaign_throughput_users_per_second',
+    help: 'Users enabled per second over the last minute, by running campaign',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
+  campaignEta: new Gauge({
+    name: 'cutover_campaign_eta_seconds',
+    help: 'Seconds until every admitted user is enabled at the recent throughput, by running campaign (absent when unknown)',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
+  campaignBacklogBatches: new Gauge({
+    name: 'cutover_campaign_backlog_batches',
+    help: 'Batches queued or running, by running campaign',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
+  campaignOldestQueuedAge: new Gauge({
+    name: 'cutover_campaign_oldest_queued_batch_age_seconds',
+    help: 'Age of the oldest queued batch, by running campaign (0 when none is queued)',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
+  /** ramp/guardrails, set at scrape time: 1 for the verdict of the last guardrail evaluation. */
+  guardrailVerdict: new Gauge({
+    name: 'cutover_guardrail_verdict',
+    help: 'Verdict of the last guardrail evaluation (1 for the current one): ok, throttle, pause or halt',
+    labelNames: ['campaign', 'verdict'] as const,
+    registers,
+  }),
+  /** progress, set at scrape time from BullMQ: how long the oldest waiting job has waited. */
+  queueOldestWaitingAge: new Gauge({
+    name: 'cutover_queue_oldest_waiting_age_seconds',
+    help: 'Age of the oldest waiting job per queue (0 when none waits)',
+    labelNames: ['queue'] as const,
+    registers,
+  }),
+  /** health: whether PostgreSQL and Redis answered the last check (readiness or scrape). */
+  dependencyUp: new Gauge({
+    name: 'cutover_dependency_up',
+    help: 'Whether a dependency answered its last check (1) or not (0)',
+    labelNames: ['dependency'] as const,
+    registers,
+  }),
+  /** flags team: time to answer one OFREP request, single or bulk. */
+  evaluationDuration: new Histogram({
+    name: 'cutover_evaluation_duration_seconds',
+    help: 'Time to answer one OFREP evaluation request, by endpoint (single, bulk)',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  }),
+  /** flags team: flag kills and revivals that changed the flag (kill switch events). */
+  flagKillSwitch: new Counter({
+    name: 'cutover_flag_kill_switch_total',
+    help: 'Flag kill switch changes by flag and action (killed, revived)',
+    labelNames: ['flag', 'action'] as const,
+    registers,
+  }),
+  /** flags team, from each API replica's snapshot: 1 while the flag is killed. */
+  flagKilled: new Gauge({
+    name: 'cutover_flag_killed',
+    help: 'Whether a flag is killed (1) in this replica\'s snapshot',
+    labelNames: ['flag'] as const,
+    registers,
+  }),
+  /** worker: jobs this process finished, by queue and outcome. */
+  workerJobs: new Counter({
+    name: 'cutover_worker_jobs_total',
+    help: 'Jobs finished by this worker process, by queue and outcome (completed, failed)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers,
+  }),
+  /** worker: when this process last proved that it consumes (src/worker-heartbeat.ts). */
+  workerHeartbeat: new Gauge({
+    name: 'cutover_worker_heartbeat_timestamp_seconds',
+    help: 'Unix time of the last job this worker process took or finished, or of its last look at queues with nothing waiting',
+    registers,
+  }),
 } as const;
 
 let defaultsEnabled = false;

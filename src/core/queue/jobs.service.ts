@@ -80,6 +80,16 @@ export class JobsService {
     return new Set(jobIds.filter((_, i) => states[i] === 'failed'));
   }
 
+  /**
+   * Jobs ready to run that no worker has taken yet: waiting, and delayed ones already due
+   * (workers promote those when they fetch, so they pile up where no worker fetches).
+   */
+  async readyCount(queue: QueueName): Promise<number> {
+    const q = this.queues[queue];
+    const [counts, due] = await Promise.all([q.getJobCounts('waiting', 'prioritized'), q.getDelayedCount(Date.now())]);
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + due;
+  }
+
   async depth(queue: QueueName): Promise<QueueDepth> {
     const q = this.queues[queue];
     const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
@@ -92,7 +102,6 @@ export class JobsService {
       oldestWaitingAgeMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : null,
     };
   }
-
 }
 
 function defaultOptions(): JobsOptions {

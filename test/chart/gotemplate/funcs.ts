@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { TemplateError, compare, goFloat, goString, isDict, toInt, toYaml, truthy, type Dict } from './values';
 
 /** The Sprig and Helm functions the chart uses, with their argument order and Go semantics. */
@@ -113,4 +113,21 @@ export const FUNCS: Record<string, Fn> = {
   toJson: (v) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)),
   sha256sum: (s) => createHash('sha256').update(goString(s)).digest('hex'),
   b64enc: (s) => Buffer.from(goString(s)).toString('base64'),
+  b64dec: (s) => Buffer.from(goString(s), 'base64').toString('utf8'),
+  randAlphaNum: (n) => Array.from({ length: Number(toInt(n)) }, () => ALNUM[randomInt(ALNUM.length)]).join(''),
+  /** dig "a" "b" default dict: a nested key, or the default where a level is missing */
+  dig: (...args) => {
+    const dict = args[args.length - 1];
+    const fallback = args[args.length - 2];
+    let cur: unknown = dict;
+    for (const k of args.slice(0, -2)) {
+      if (!isDict(cur) || !(goString(k) in cur)) return fallback;
+      cur = cur[goString(k)];
+    }
+    return cur;
+  },
+  /** `helm template` and `--dry-run` have no cluster: lookup answers an empty map there */
+  lookup: () => ({}),
 };
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

@@ -63,6 +63,26 @@ describe('Go template engine for chart checks', () => {
     expect(renderOne(t, { e: '' })).toBe('"3" d abc a-7 y');
   });
 
+  it('digs into nested maps with a default, and answers lookup with an empty map as helm template does', () => {
+    expect(renderOne('{{ dig "a" "b" "none" .Values }}|{{ dig "a" "x" "none" .Values }}|{{ dig "data" "k" "none" (lookup "v1" "Secret" "ns" "s") }}', { a: { b: 'found' } })).toBe('found|none|none');
+    expect(renderOne('{{ "aGk=" | b64dec }} {{ randAlphaNum 12 | len }}')).toBe('hi 12');
+  });
+
+  it('reads chart files with .Files.Get, unrendered, and "" for a missing one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gotemplate-'));
+    mkdirSync(join(dir, 'templates'));
+    mkdirSync(join(dir, 'files'));
+    writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: t\nversion: 1.2.3\n');
+    writeFileSync(join(dir, 'files', 'f.txt'), 'raw {{ $labels.x }}');
+    writeFileSync(join(dir, 'templates', 'NOTES.txt'), '');
+    writeFileSync(join(dir, 'templates', 't.yaml'), 'a: {{ .Files.Get "files/f.txt" | quote }}\nb: {{ .Files.Get "files/none" | quote }}');
+    try {
+      expect(renderChart(dir, {}, { name: 'rel', namespace: 'ns' }).manifests.get('t.yaml')).toEqual(['a: "raw {{ $labels.x }}"\nb: ""']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('declares variables in the block that sets them', () => {
     expect(renderOne('{{ $x := "a" }}{{ if true }}{{ $x = "b" }}{{ $y := "c" }}{{ $y }}{{ end }}{{ $x }}')).toBe('cb');
   });

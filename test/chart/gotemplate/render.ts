@@ -95,8 +95,11 @@ class Engine {
 
   private call(head: Operand, args: unknown[], dot: unknown, scope: Scope): unknown {
     if (head.kind !== 'ident') {
+      const value = this.operand(head, dot, scope);
+      // a method of the template data, e.g. .Files.Get
+      if (typeof value === 'function') return (value as (...a: unknown[]) => unknown)(...args);
       if (args.length > 0) throw new TemplateError(`can't give argument to non-function`);
-      return this.operand(head, dot, scope);
+      return value;
     }
     if (head.name === 'include') return this.run(goString(args[0]), args[1], this.root(scope));
     const fn = FUNCS[head.name];
@@ -156,6 +159,7 @@ export function renderChart(chartDir: string, values: Dict, release: Release): R
     Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion, Description: chart.description },
     Capabilities: { KubeVersion: { Version: 'v1.30.0', Major: '1', Minor: '30' } },
     Template: { BasePath: base, Name: `${base}/${file}` },
+    Files: { Get: (path: unknown) => readChartFile(chartDir, goString(path)) },
   });
   const manifests = new Map<string, string[]>();
   for (const f of files.filter((x) => !x.startsWith('_') && x !== 'NOTES.txt')) {
@@ -165,4 +169,13 @@ export function renderChart(chartDir: string, values: Dict, release: Release): R
   }
   const d = data('NOTES.txt');
   return { manifests, notes: engine.run(`${base}/NOTES.txt`, d, d) };
+}
+
+/** .Files.Get: a file of the chart, or "" when there is none (as Helm answers). */
+function readChartFile(chartDir: string, path: string): string {
+  try {
+    return readFileSync(join(chartDir, path), 'utf8');
+  } catch {
+    return '';
+  }
 }
