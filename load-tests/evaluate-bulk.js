@@ -8,7 +8,8 @@
 import { check } from 'k6';
 import { Rate } from 'k6/metrics';
 import { TREND_STATS, droppedIterationsGuard, durationSeconds, envDuration, envInt, envNumber, envString } from './lib/config.js';
-import { ensureFlag, evaluatorKey } from './lib/admin.js';
+import { ensureFlag } from './lib/admin.js';
+import { evaluatorKey, releaseEvaluatorKey } from './lib/keys.js';
 import { evaluateBulk, isOfrepSuccess, randomTargetingKey } from './lib/ofrep.js';
 import { summaryOutputs } from './lib/summary.js';
 
@@ -48,7 +49,9 @@ export const options = {
   setupTimeout: '120s',
 };
 
-/** @returns {{ evalKey: string, flagKeys: string[] }} */
+/** @typedef {{ evalKey: string, evalKeyId: string | null, flagKeys: string[] }} Data */
+
+/** @returns {Data} */
 export function setup() {
   /** @type {string[]} */
   const flagKeys = [];
@@ -57,7 +60,8 @@ export function setup() {
     ensureFlag(key, Math.round(((i + 1) * 1000000) / (FLAG_COUNT + 1)));
     flagKeys.push(key);
   }
-  return { evalKey: evaluatorKey(), flagKeys };
+  const k = evaluatorKey('evaluate-bulk');
+  return { evalKey: k.key, evalKeyId: k.id, flagKeys };
 }
 
 /**
@@ -74,7 +78,7 @@ export function hasAllFlags(body, flagKeys) {
   return flagKeys.every((k) => isOfrepSuccess(byKey[k], k));
 }
 
-/** @param {{ evalKey: string, flagKeys: string[] }} data */
+/** @param {Data} data */
 export function bulk(data) {
   const targetingKey = randomTargetingKey();
   const first = evaluateBulk(data.evalKey, targetingKey, null, 'ofrep_bulk');
@@ -98,6 +102,11 @@ export function bulk(data) {
     },
     { endpoint: 'ofrep_bulk_revalidate' },
   );
+}
+
+/** @param {Data} data */
+export function teardown(data) {
+  releaseEvaluatorKey({ key: data.evalKey, id: data.evalKeyId });
 }
 
 /** @param {any} data */

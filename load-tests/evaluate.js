@@ -4,7 +4,8 @@
 // ROLLOUT_PPM (500000), KEY_SPACE (1e9), targets P95_MS (25), P99_MS (50), ERROR_RATE (0.001).
 import { check } from 'k6';
 import { BASE_URL, TREND_STATS, droppedIterationsGuard, durationSeconds, envDuration, envInt, envNumber, envString } from './lib/config.js';
-import { ensureFlag, evaluatorKey } from './lib/admin.js';
+import { ensureFlag } from './lib/admin.js';
+import { evaluatorKey, releaseEvaluatorKey } from './lib/keys.js';
 import { evaluateFlag, isOfrepSuccess, randomTargetingKey } from './lib/ofrep.js';
 import { summaryOutputs } from './lib/summary.js';
 
@@ -35,14 +36,17 @@ export const options = {
   setupTimeout: '60s',
 };
 
-/** @returns {{ evalKey: string, flagKey: string }} */
+/** @typedef {{ evalKey: string, evalKeyId: string | null, flagKey: string }} Data */
+
+/** @returns {Data} */
 export function setup() {
   ensureFlag(FLAG_KEY, ROLLOUT_PPM);
   console.log(`evaluate: ${RATE} req/s for ${DURATION} on flag ${FLAG_KEY} at ${BASE_URL}`);
-  return { evalKey: evaluatorKey(), flagKey: FLAG_KEY };
+  const k = evaluatorKey('evaluate');
+  return { evalKey: k.key, evalKeyId: k.id, flagKey: FLAG_KEY };
 }
 
-/** @param {{ evalKey: string, flagKey: string }} data */
+/** @param {Data} data */
 export function evaluate(data) {
   const r = evaluateFlag(data.evalKey, data.flagKey, randomTargetingKey());
   check(
@@ -53,6 +57,11 @@ export function evaluate(data) {
     },
     { endpoint: 'ofrep_single' },
   );
+}
+
+/** @param {Data} data */
+export function teardown(data) {
+  releaseEvaluatorKey({ key: data.evalKey, id: data.evalKeyId });
 }
 
 /** @param {any} data */

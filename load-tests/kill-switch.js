@@ -4,7 +4,7 @@
 // DISABLED answer it gets (`kill_propagation_ms`; its max is "every VU sees DISABLED"),
 // answers that were not DISABLED after a watcher had seen DISABLED (`kill_flapped`), and
 // that every watcher saw DISABLED at all (`kill_watchers_disabled`). The teardown revives the
-// flag. Times are from the k6 clock only (no server clock), so they hold when k6 runs on
+// flag and revokes the evaluator key it created. Times are from the k6 clock only (no server clock), so they hold when k6 runs on
 // another machine; they include up to one POLL_MS plus one request latency of sampling.
 //   k6 run -e BASE_URL=... -e API_KEY=co_... load-tests/kill-switch.js
 // Knobs: RATE (200), DURATION (40s), VUS (30), MAX_VUS (100), WATCHERS (20), POLL_MS (25),
@@ -13,7 +13,8 @@
 import { check, sleep } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
 import { TREND_STATS, droppedIterationsGuard, durationSeconds, envDuration, envInt, envNumber, envString } from './lib/config.js';
-import { ensureFlag, evaluatorKey, killFlag, reviveFlag } from './lib/admin.js';
+import { ensureFlag, killFlag, reviveFlag } from './lib/admin.js';
+import { evaluatorKey, releaseEvaluatorKey } from './lib/keys.js';
 import { evaluateFlag, isOfrepSuccess, randomTargetingKey } from './lib/ofrep.js';
 import { summaryOutputs } from './lib/summary.js';
 
@@ -63,13 +64,14 @@ export const options = {
   teardownTimeout: '60s',
 };
 
-/** @typedef {{ evalKey: string, flagKey: string, killAt: number }} Data */
+/** @typedef {{ evalKey: string, evalKeyId: string | null, flagKey: string, killAt: number }} Data */
 
 /** @returns {Data} */
 export function setup() {
   ensureFlag(FLAG_KEY, 1000000); // everyone `on` before the kill, so DISABLED can only come from the kill
+  const k = evaluatorKey('kill-switch');
   // Scenarios start right after setup returns: the kill is due KILL_AFTER from now.
-  return { evalKey: evaluatorKey(), flagKey: FLAG_KEY, killAt: Date.now() + durationSeconds(KILL_AFTER) * 1000 };
+  return { evalKey: k.key, evalKeyId: k.id, flagKey: FLAG_KEY, killAt: Date.now() + durationSeconds(KILL_AFTER) * 1000 };
 }
 
 /** @param {Data} data */
@@ -115,6 +117,7 @@ export function kill(data) {
 /** @param {Data} data */
 export function teardown(data) {
   reviveFlag(data.flagKey, 'k6 kill-switch scenario finished');
+  releaseEvaluatorKey({ key: data.evalKey, id: data.evalKeyId });
 }
 
 /** @param {any} data */

@@ -1,7 +1,8 @@
 // The seeded scale run: on a population seeded beforehand (`cutover users seed --count N`),
 // one campaign over everybody, its admission flag ramped to 100%, started, and watched until
 // it completes (or nobody is left to move). Reports users per second end to end.
-// Thresholds: the campaign completed, its failure ratio, and its completion time.
+// Thresholds: the campaign completed, its failure ratio, and its completion time. The
+// teardown completes the campaign when it settled and halts it otherwise.
 //   npx cutover users seed --count 1000000
 //   k6 run -e BASE_URL=... -e API_KEY=co_... load-tests/migration-scale.js
 // Knobs: CAMPAIGN_KEY (k6-migration-<timestamp>: a new campaign each run), BATCH_SIZE
@@ -10,7 +11,7 @@
 import { check, sleep } from 'k6';
 import { Gauge, Rate, Trend } from 'k6/metrics';
 import { TREND_STATS, durationSeconds, envDuration, envInt, envNumber, envString } from './lib/config.js';
-import { campaignAction, ensureCampaign, ensureFlag, getProgress } from './lib/admin.js';
+import { campaignAction, ensureCampaign, ensureFlag, getProgress, stopCampaign, warnRealCampaign } from './lib/admin.js';
 import { apiKey } from './lib/http.js';
 import { isProgress, isSettled, stateCounts } from './lib/campaign.js';
 import { summaryOutputs } from './lib/summary.js';
@@ -49,7 +50,18 @@ export function setup() {
   const maxUsersPerSecond = envInt('MAX_USERS_PER_SECOND', 0) || 1000000;
   const campaign = ensureCampaign(key, key, { batchSize: envInt('BATCH_SIZE', 1000, 1), maxUsersPerSecond });
   if (campaign.status !== 'draft') throw new Error(`campaign ${key} is ${campaign.status}, not draft: give a new CAMPAIGN_KEY`);
+  warnRealCampaign('migration-scale', key);
   return { campaign: String(campaign.id), key: apiKey() };
+}
+
+/**
+ * Completes the campaign when everybody was processed, halts it otherwise (the run timed out
+ * or failed): nothing keeps migrating after k6 exits.
+ * @param {Data} data
+ */
+export function teardown(data) {
+  const p = getProgress(data.campaign, data.key);
+  stopCampaign(data.campaign, p.status === 200 && isSettled(p.body) ? 'complete' : 'halt');
 }
 
 /**

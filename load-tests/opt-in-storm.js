@@ -4,7 +4,8 @@
 // [USER_ID_MIN, USER_ID_MAX]. setup() creates (or reuses) flag + campaign CAMPAIGN_KEY with a
 // 0% rollout and starts it, so every admitted user comes from an opt-in, and waits (up to
 // MATERIALIZE_WAIT) until the worker has materialised the campaign's population: opt-ins that
-// overlap materialisation measure that (they queue behind its chunks), not the storm.
+// overlap materialisation measure that (they queue behind its chunks), not the storm. The
+// teardown halts the campaign (a CAMPAIGN_KEY you gave only when this run started it).
 //   k6 run -e BASE_URL=... -e API_KEY=co_... load-tests/opt-in-storm.js
 // Knobs: START_RATE (10/s), PEAK_RATE (300/s), RAMP_UP (30s), HOLD (1m), RAMP_DOWN (15s),
 // VUS (50), MAX_VUS (300), REPEAT_RATIO (0.2), MAX_REPEATS (2 per user: stays under the
@@ -13,7 +14,7 @@
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
 import { TREND_STATS, droppedIterationsGuard, durationSeconds, envDuration, envInt, envNumber, envString, randomInt } from './lib/config.js';
-import { ensureCampaign, ensureFlag, ensureRunning, waitMaterialized } from './lib/admin.js';
+import { ensureCampaign, ensureFlag, ensureRunning, stopCampaign, waitMaterialized, warnRealCampaign } from './lib/admin.js';
 import { apiKey, request } from './lib/http.js';
 import { STATES } from './lib/campaign.js';
 import { summaryOutputs } from './lib/summary.js';
@@ -27,7 +28,8 @@ const REPEAT_RATIO = envNumber('REPEAT_RATIO', 0.2, 0, 1);
 const MAX_REPEATS = envInt('MAX_REPEATS', 2, 0);
 const USER_ID_MIN = envInt('USER_ID_MIN', 1, 1);
 const USER_ID_MAX = envInt('USER_ID_MAX', 100000, 1);
-const CAMPAIGN_KEY = envString('CAMPAIGN_KEY', 'k6-opt-in');
+const GIVEN_CAMPAIGN = envString('CAMPAIGN_KEY', '');
+const CAMPAIGN_KEY = GIVEN_CAMPAIGN || 'k6-opt-in';
 const MATERIALIZE_WAIT = envDuration('MATERIALIZE_WAIT', '240s');
 
 const idempotent = new Rate('opt_in_idempotent');
@@ -66,18 +68,25 @@ export const options = {
   setupTimeout: `${Math.ceil(durationSeconds(MATERIALIZE_WAIT)) + 60}s`,
 };
 
-/** @typedef {{ key: string, campaign: string }} Data */
+/** @typedef {{ key: string, campaign: string, stopAtEnd: boolean }} Data */
 
 /** @returns {Data} */
 export function setup() {
   if (USER_ID_MAX < USER_ID_MIN) throw new Error('USER_ID_MAX must be >= USER_ID_MIN');
   ensureFlag(CAMPAIGN_KEY, 0);
   const campaign = ensureCampaign(CAMPAIGN_KEY, CAMPAIGN_KEY, { batchSize: 500, maxUsersPerSecond: 10000 });
-  ensureRunning(CAMPAIGN_KEY);
+  warnRealCampaign('opt-in-storm', CAMPAIGN_KEY);
+  const { started } = ensureRunning(CAMPAIGN_KEY);
   if (!waitMaterialized(CAMPAIGN_KEY, durationSeconds(MATERIALIZE_WAIT))) {
     console.warn(`opt-in-storm: campaign ${CAMPAIGN_KEY} is not materialised yet (is a worker running?); the storm overlaps materialisation`);
   }
-  return { key: envString('OPT_IN_KEY', apiKey()), campaign: String(campaign.id) };
+  // its own campaign is stopped at the end; a given one only when this run started it
+  return { key: envString('OPT_IN_KEY', apiKey()), campaign: String(campaign.id), stopAtEnd: !GIVEN_CAMPAIGN || started };
+}
+
+/** @param {Data} data */
+export function teardown(data) {
+  if (data.stopAtEnd) stopCampaign(data.campaign, 'halt');
 }
 
 /**

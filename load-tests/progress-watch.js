@@ -10,7 +10,8 @@
 // streams that behaved), and the progress poll latency/errors while streams are held.
 // Needs a campaign that runs during the test: CAMPAIGN_KEY (an existing running campaign),
 // or setup() creates `k6-progress-watch` on a seeded population, ramped to 100% at PACE
-// users/s, and starts it.
+// users/s, and starts it. The teardown halts the campaign it started (a CAMPAIGN_KEY you
+// gave only when this run started it).
 //   k6 run -e BASE_URL=... -e API_KEY=co_... load-tests/progress-watch.js
 // Knobs: POLL_RATE (50/s), STREAMS (50), STREAM_WINDOW (10s), DURATION (1m), VUS (20),
 // MAX_VUS (100), PACE (200 users/s for the campaign it creates), targets P95_MS (50),
@@ -19,7 +20,7 @@ import http from 'k6/http';
 import { check } from 'k6';
 import { Rate, Trend } from 'k6/metrics';
 import { BASE_URL, TREND_STATS, droppedIterationsGuard, durationSeconds, envDuration, envInt, envNumber, envString } from './lib/config.js';
-import { ensureCampaign, ensureFlag, ensureRunning, getProgress } from './lib/admin.js';
+import { ensureCampaign, ensureFlag, ensureRunning, getProgress, stopCampaign, warnRealCampaign } from './lib/admin.js';
 import { apiKey } from './lib/http.js';
 import { isProgress } from './lib/campaign.js';
 import { summaryOutputs } from './lib/summary.js';
@@ -57,7 +58,7 @@ export const options = {
   setupTimeout: '300s',
 };
 
-/** @typedef {{ key: string, campaign: string }} Data */
+/** @typedef {{ key: string, campaign: string, stopAtEnd: boolean }} Data */
 
 /** @returns {Data} */
 export function setup() {
@@ -66,8 +67,10 @@ export function setup() {
     ensureFlag(key, 1000000);
     ensureCampaign(key, key, { batchSize: 500, maxUsersPerSecond: envInt('PACE', 200, 1) });
   }
-  const campaign = ensureRunning(key);
-  return { key: envString('VIEWER_KEY', apiKey()), campaign: String(campaign.id) };
+  warnRealCampaign('progress-watch', key);
+  const { campaign, started } = ensureRunning(key);
+  // its own campaign is stopped at the end; a given one only when this run started it
+  return { key: envString('VIEWER_KEY', apiKey()), campaign: String(campaign.id), stopAtEnd: !CAMPAIGN_KEY || started };
 }
 
 /** @param {Data} data */
@@ -93,6 +96,11 @@ export function stream(data) {
   const endedWithEvents =
     res.status === 200 && String(res.headers['Content-Type'] || '').indexOf('text/event-stream') === 0 && /(^|\n)data:/.test(String(res.body || ''));
   streamOk.add(heldWholeWindow || endedWithEvents);
+}
+
+/** @param {Data} data */
+export function teardown(data) {
+  if (data.stopAtEnd) stopCampaign(data.campaign, 'halt');
 }
 
 /** @param {any} data */

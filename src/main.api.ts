@@ -9,8 +9,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'cutover-api');
   const app = await createApiApp(ApiModule.forRoot(config) as never, config, logger);
-  const firstKey = await app.get(ApiKeysService).bootstrapKeys();
-  if (firstKey) process.stdout.write(`\nFirst admin API key (shown once, store it now): ${firstKey}\n\n`);
+  await app.get(ApiKeysService).bootstrapKeys();
   await app.listen({ host: config.http.host, port: config.http.port });
   logger.info({ url: await app.getUrl() }, 'cutover api listening');
 }

@@ -1,25 +1,9 @@
 // Idempotent setup/teardown through the admin API: every helper may run again on a server
-// that already has what it creates (a second run reuses the flag, key and campaign).
+// that already has what it creates (a second run reuses the flags and campaigns).
 import { sleep } from 'k6';
-import { envString } from './config.js';
 import { apiKey, expectStatus, request } from './http.js';
 
 const REASON = 'k6 scale test';
-
-/**
- * An evaluator key: EVAL_KEY when given, else a new one created with the admin key.
- * @returns {string}
- */
-export function evaluatorKey() {
-  const given = envString('EVAL_KEY', '');
-  if (given) return given;
-  const r = request('POST', '/api/v1/keys', {
-    key: apiKey(),
-    body: { name: 'k6 scale test evaluator', role: 'evaluator' },
-    tags: { endpoint: 'admin_keys' },
-  });
-  return expectStatus(r, 'creating an evaluator key', [200, 201]).body.key;
-}
 
 /**
  * @param {string} key
@@ -189,24 +173,55 @@ export function campaignAction(idOrKey, action, reason) {
 }
 
 /**
- * Makes sure the campaign runs: starts a draft, resumes a paused or halted one.
+ * Makes sure the campaign runs: starts a draft, resumes a paused or halted one. `started` says
+ * whether this call set it running (the teardown then stops it again).
  * @param {string} idOrKey
- * @returns {any} the campaign
+ * @returns {{ campaign: any, started: boolean }}
  */
 export function ensureRunning(idOrKey) {
   const current = getCampaign(idOrKey);
   if (!current) throw new Error(`campaign ${idOrKey} not found`);
   switch (current.campaign.status) {
     case 'running':
-      return current.campaign;
+      return { campaign: current.campaign, started: false };
     case 'draft':
-      return campaignAction(idOrKey, 'start');
+      return { campaign: campaignAction(idOrKey, 'start'), started: true };
     case 'paused':
     case 'halted':
-      return campaignAction(idOrKey, 'resume');
+      return { campaign: campaignAction(idOrKey, 'resume'), started: true };
     default:
       throw new Error(`campaign ${idOrKey} is ${current.campaign.status}; use another CAMPAIGN_KEY`);
   }
+}
+
+/**
+ * Teardown of a scenario that ran a campaign: halts it (intake stops; nobody enabled goes
+ * back) unless it already stopped or completed, so no campaign keeps migrating users after k6
+ * exits. `complete` instead when everybody was processed.
+ * @param {string} idOrKey
+ * @param {'halt' | 'complete'} how
+ * @returns {string} the campaign's status afterwards
+ */
+export function stopCampaign(idOrKey, how) {
+  const current = getCampaign(idOrKey);
+  if (!current) return 'missing';
+  const status = current.campaign.status;
+  if (status !== 'running' && status !== 'paused') return status;
+  if (how === 'complete' && status === 'running') return campaignAction(idOrKey, 'complete').status;
+  return campaignAction(idOrKey, 'halt', 'k6 scenario finished').status;
+}
+
+/**
+ * Says, once per run, that the scenario moves real users of the target's population through
+ * whatever E2EE backend its worker calls.
+ * @param {string} scenario
+ * @param {string} campaign
+ */
+export function warnRealCampaign(scenario, campaign) {
+  console.warn(
+    `${scenario}: campaign ${campaign} runs on the target's worker and E2EE backend. Run scale tests against a staging stack ` +
+      'with BACKEND_KIND=simulated, never production; the teardown halts or completes the campaign.',
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { BASE_URL, envString } from './config.js';
 /** The admin (or operator) key used by setup/teardown and the admin calls of a scenario. */
 export function apiKey() {
   const key = envString('API_KEY', '');
-  if (!key) throw new Error('API_KEY is required: an admin key (the one printed at first start, or `cutover keys create --role admin`)');
+  if (!key) throw new Error('API_KEY is required: an admin key (`cutover keys create --role admin`; locally .cutover/admin-key)');
   return key;
 }
 

@@ -83,17 +83,31 @@ export function textSummary(scenario, data) {
   return `${out.join('\n')}\n`;
 }
 
+/** Cutover API keys (`co_<prefix>_<secret>`), wherever they appear in a string. */
+const API_KEY_TEXT = /co_[a-z0-9]{8}_[A-Za-z0-9_-]{20,}/g;
+
 /**
- * What a scenario's handleSummary returns: stdout text plus JSON and text files.
+ * k6's summary without secrets: k6 puts setup()'s return value (which carries the evaluator
+ * and admin keys) into the summary as `setup_data`, and an error text may quote a key.
+ * @param {any} data
+ * @returns {string} the summary as JSON, every API key replaced by `[redacted]`
+ */
+export function scrubbedJson(data) {
+  return JSON.stringify(data, (_k, v) => (typeof v === 'string' ? v.replace(API_KEY_TEXT, '[redacted]') : v), 2);
+}
+
+/**
+ * What a scenario's handleSummary returns: stdout text plus JSON and text files (in
+ * RESULTS_DIR, which must exist: k6 does not create folders; `load-tests/run.sh` does).
  * @param {string} scenario
  * @param {any} data
  * @returns {Record<string, string>}
  */
 export function summaryOutputs(scenario, data) {
-  const text = textSummary(scenario, data);
+  const text = textSummary(scenario, data).replace(API_KEY_TEXT, '[redacted]');
   return {
     stdout: text,
-    [`${RESULTS_DIR}/${scenario}.json`]: JSON.stringify(data, null, 2),
+    [`${RESULTS_DIR}/${scenario}.json`]: scrubbedJson(data),
     [`${RESULTS_DIR}/${scenario}.txt`]: text,
   };
 }

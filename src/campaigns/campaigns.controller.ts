@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentActor, Roles } from '../core/auth/auth.decorators';
 import type { Actor } from '../core/auth/auth.types';
 import { etagFor, versionFromIfMatch } from '../core/http/etag';
+import { KillSwitch } from '../core/http/input-guard';
 import { toJsonSafe } from '../core/json';
 import { ZodBody, ZodParam, ZodQuery } from '../core/validation/zod.pipe';
 import {
@@ -72,6 +73,7 @@ export class CampaignsController {
   }
 
   @Post(':id/pause')
+  @KillSwitch()
   @HttpCode(200)
   @Roles('operator')
   pause(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(actionBodySchema)) b: ActionBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: FastifyReply) {
@@ -87,6 +89,7 @@ export class CampaignsController {
 
   /** The kill switch for intake: a reason is required. */
   @Post(':id/halt')
+  @KillSwitch()
   @HttpCode(200)
   @Roles('operator')
   halt(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(haltBodySchema)) b: HaltBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: FastifyReply) {

@@ -5,6 +5,7 @@ import { CurrentActor, Roles } from '../core/auth/auth.decorators';
 import type { Actor } from '../core/auth/auth.types';
 import { Clock } from '../core/clock/clock';
 import { etagFor, versionFromIfMatch } from '../core/http/etag';
+import { KillSwitch } from '../core/http/input-guard';
 import { toJsonSafe } from '../core/json';
 import { ZodBody, ZodParam } from '../core/validation/zod.pipe';
 import { actionBodySchema, campaignRefSchema, haltBodySchema, type ActionBodyInput, type CampaignRefInput, type HaltBodyInput } from './campaigns.schemas';
@@ -91,6 +92,7 @@ export class RampController {
   }
 
   @Post(':id/ramp/pause')
+  @KillSwitch()
   @HttpCode(200)
   @Roles('operator')
   pause(@IdParam() p: CampaignRefInput, @Body(new ZodBody(actionBodySchema)) b: ActionBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {
@@ -105,6 +107,7 @@ export class RampController {
   }
 
   @Post(':id/ramp/halt')
+  @KillSwitch()
   @HttpCode(200)
   @Roles('operator')
   halt(@IdParam() p: CampaignRefInput, @Body(new ZodBody(haltBodySchema)) b: HaltBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {

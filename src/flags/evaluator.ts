@@ -27,13 +27,22 @@ export interface EvalError {
   readonly key: string;
   readonly errorCode: ErrorCode;
   readonly errorDetails: string;
+  /** the entry of a bulk answer */
   readonly json: string;
+  /** the whole answer of a single evaluation: OFREP's fields plus the API's `{code, message, details}` */
+  readonly httpJson: string;
 }
 
 export type EvalOutcome = EvalResult | EvalError;
 
+/** OFREP's error body with the API's error shape alongside (`code` is `ofrep.<error code>`). */
+export function ofrepErrorBody(key: string | undefined, errorCode: ErrorCode, errorDetails: string, details: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...(key !== undefined ? { key } : {}), errorCode, errorDetails, code: `ofrep.${errorCode.toLowerCase()}`, message: errorDetails, details: { ...(key !== undefined ? { key } : {}), ...details } };
+}
+
 export function evalError(key: string, errorCode: ErrorCode, errorDetails: string): EvalError {
-  return { ok: false, key, errorCode, errorDetails, json: JSON.stringify({ key, errorCode, errorDetails }) };
+  const json = JSON.stringify({ key, errorCode, errorDetails });
+  return { ok: false, key, errorCode, errorDetails, json, httpJson: JSON.stringify(ofrepErrorBody(key, errorCode, errorDetails)) };
 }
 
 function result(flag: FlagView, variant: string, reason: Reason, extra?: Record<string, unknown>): EvalResult {

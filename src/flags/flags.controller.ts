@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentActor, Roles } from '../core/auth/auth.decorators';
 import type { Actor } from '../core/auth/auth.types';
 import { etagFor, versionFromIfMatch } from '../core/http/etag';
+import { KillSwitch } from '../core/http/input-guard';
 import { ZodBody, ZodParam, ZodQuery } from '../core/validation/zod.pipe';
 import {
   createFlagSchema,
@@ -85,6 +86,7 @@ export class FlagsController {
   }
 
   @Post(':key/kill')
+  @KillSwitch()
   @HttpCode(200)
   async kill(
     @Param(new ZodParam(flagKeyParamSchema)) p: KeyParam,

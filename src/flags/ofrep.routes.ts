@@ -8,7 +8,8 @@ import { cutoverMetrics } from '../core/metrics/metrics';
 import { staticSecurityHeaders } from '../core/http/security-headers';
 import { toErrorResponse } from '../core/errors/error.filter';
 import { zodIssues } from '../core/validation/zod.pipe';
-import { evalError, type ErrorCode, type EvalOutcome } from './evaluator';
+import { ValidationError } from '../core/validation/zod.pipe';
+import { evalError, ofrepErrorBody, type ErrorCode, type EvalOutcome } from './evaluator';
 import { EvaluatorAuth } from './evaluator-auth';
 import { FlagEvaluationService } from './flag-evaluation.service';
 import { FlagSnapshotService } from './flag-snapshot.service';
@@ -108,17 +109,22 @@ export class OfrepRoutes implements OnModuleInit {
     return reply.code(200).type(JSON_TYPE).headers(SECURITY_HEADERS).send(body);
   }
 
-  /** Auth and request errors keep the API's `{code, message}`; malformed JSON is OFREP's PARSE_ERROR. */
+  /**
+   * Auth and transport errors keep the API's `{code, message, details}`; a body that is not
+   * JSON is OFREP's PARSE_ERROR and a context the input guard refused its INVALID_CONTEXT
+   * (both with the API's fields alongside OFREP's).
+   */
   private fail(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
     const key = (req.params as { key?: string } | undefined)?.key;
-    if (!(err instanceof DomainError) && err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-      const body = { ...(key !== undefined ? { key } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'body is not valid JSON' };
-      return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(body));
+    const ofrep = ofrepFailure(err);
+    if (ofrep) {
+      const body = ofrepErrorBody(key, ofrep.errorCode, ofrep.message, ofrep.details);
+      return reply.code(400).header('x-request-id', String(req.id)).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(body));
     }
     const { status, body, headers } = toErrorResponse(err, this.log);
     if (headers) void reply.headers(headers);
     if (status >= 500) {
-      const general = { ...(key !== undefined ? { key } : {}), errorCode: 'GENERAL', errorDetails: body.message, ...(body.details ?? {}) };
+      const general = { ...ofrepErrorBody(key, 'GENERAL', body.message, body.details as Record<string, unknown>), code: body.code };
       return reply.code(500).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(general));
     }
     return reply.code(status).header('x-request-id', String(req.id)).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(body));
@@ -132,9 +138,18 @@ function notModified(header: string | undefined, etag: string): boolean {
 }
 
 function badBulk(reply: FastifyReply, details: string): FastifyReply {
-  return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: details }));
+  return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(ofrepErrorBody(undefined, 'INVALID_CONTEXT', details)));
 }
 
 function send(reply: FastifyReply, out: EvalOutcome): FastifyReply {
-  return reply.code(out.ok ? 200 : STATUS[out.errorCode]).type(JSON_TYPE).headers(SECURITY_HEADERS).send(out.json);
+  return reply.code(out.ok ? 200 : STATUS[out.errorCode]).type(JSON_TYPE).headers(SECURITY_HEADERS).send(out.ok ? out.json : out.httpJson);
+}
+
+const PARSE_CODES = new Set(['request.malformed_json', 'request.empty_body', 'request.invalid_utf8']);
+
+/** The request errors OFREP has its own codes for. */
+function ofrepFailure(err: unknown): { errorCode: ErrorCode; message: string; details: Record<string, unknown> } | null {
+  if (err instanceof ValidationError) return { errorCode: 'INVALID_CONTEXT', message: err.message, details: { issues: err.issues } };
+  if (err instanceof DomainError && PARSE_CODES.has(err.code)) return { errorCode: 'PARSE_ERROR', message: err.message, details: { ...(err.details as Record<string, unknown>) } };
+  return null;
 }

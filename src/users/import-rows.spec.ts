@@ -37,11 +37,18 @@ describe('import rows', () => {
     expect(() => new CsvDecoder('id,id,country,platform,app_version,e2ee_capable')).toThrow(/twice/);
   });
 
-  it('writes COPY text with escaped backslashes and refuses what jsonb cannot store', () => {
+  it('writes COPY text with escaped backslashes', () => {
     const ok = { id: 1n, country: 'DE', platform: 'ios' as const, appVersion: '1.0', e2eeCapable: false, attributes: { p: 'a\\b\tc' } };
     expect(toCopyLine(ok, 3)).toBe('1\tDE\tios\t1.0\tf\t{"p":"a\\\\\\\\b\\\\tc"}\t3\n');
-    expect(toCopyLine({ ...ok, attributes: { p: 'a\u0000' } }, 1)).toEqual({ reason: expect.stringContaining('NUL') });
-    expect(toCopyLine({ ...ok, attributes: { p: '\ud800' } }, 1)).toEqual({ reason: expect.stringContaining('surrogate') });
     expect(toCopyLine({ ...ok, attributes: { p: '\\u0000 literally' } }, 1)).toEqual(expect.any(String));
+  });
+
+  it('refuses attributes jsonb cannot store or that nest too deep, naming where, in both formats', () => {
+    const line = (attributes: string) => `{"id":1,"country":"DE","platform":"ios","appVersion":"1.0","e2eeCapable":true,"attributes":${attributes}}`;
+    expect(decodeNdjson(line('{"p":"a\\u0000"}'))).toEqual({ reason: expect.stringMatching(/^attributes\.p: .*NUL/) });
+    expect(decodeNdjson(line('{"p":["\\ud800"]}'))).toEqual({ reason: expect.stringMatching(/^attributes\.p\.0: .*surrogate/) });
+    expect(decodeNdjson(line(`${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`))).toEqual({ reason: expect.stringMatching(/^attributes(\.a){31}: nested deeper than 32/) });
+    const csv = new CsvDecoder('id,country,platform,app_version,e2ee_capable,team');
+    expect(csv.decode('5,NL,android,6.3.2,yes,x\u0000y')).toEqual({ reason: expect.stringMatching(/^attributes\.team: .*NUL/) });
   });
 });

@@ -1,4 +1,5 @@
 import type { ZodError } from 'zod';
+import { findHostileInput, formatPath, jsonTooDeepAt, MAX_JSON_DEPTH } from '../core/validation/hostile-input';
 import { importRowSchema } from './users.schemas';
 import type { ImportRow } from './users.types';
 
@@ -21,6 +22,9 @@ function validate(candidate: Record<string, unknown>): Decoded {
   const r = importRowSchema.safeParse(candidate);
   if (!r.success) return { reason: zodReason(r.error) };
   const v = r.data;
+  // the other fields' rules admit no NUL or surrogate; attributes are free JSON stored as jsonb
+  const hostile = findHostileInput(v.attributes, 'attributes', MAX_JSON_DEPTH - 1);
+  if (hostile) return { reason: `${hostile.field}: ${hostile.message}` };
   return {
     row: {
       id: BigInt(v.id),
@@ -35,6 +39,9 @@ function validate(candidate: Record<string, unknown>): Decoded {
 
 /** One NDJSON line: a JSON object with the row fields (snake_case aliases accepted). */
 export function decodeNdjson(text: string): Decoded {
+  // only a long line can nest deep enough to make JSON.parse itself costly
+  const deep = text.length > 4096 ? jsonTooDeepAt(text, MAX_JSON_DEPTH) : null;
+  if (deep) return { reason: `${formatPath('', deep)}: nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays` };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -139,18 +146,12 @@ function parseAttributesCell(cell: unknown): Record<string, unknown> | string {
   return 'attributes: expected a JSON object';
 }
 
-/** PostgreSQL refuses NUL characters and lone surrogates in jsonb: catch them per row. */
-const UNSTORABLE_JSON = /(^|[^\\])(\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/i;
-
 /**
  * The row as one line of COPY text format (tab separated). Only the attributes JSON can hold
  * a backslash; the other fields are restricted by validation to characters COPY takes as is.
  */
-export function toCopyLine(row: ImportRow, line: number): string | { reason: string } {
+export function toCopyLine(row: ImportRow, line: number): string {
   let json = JSON.stringify(row.attributes);
-  if (json.includes('\\')) {
-    if (UNSTORABLE_JSON.test(json)) return { reason: 'attributes: contains a NUL character or a lone surrogate' };
-    json = json.replace(/\\/g, '\\\\');
-  }
+  if (json.includes('\\')) json = json.replace(/\\/g, '\\\\');
   return `${row.id}\t${row.country}\t${row.platform}\t${row.appVersion}\t${row.e2eeCapable ? 't' : 'f'}\t${json}\t${line}\n`;
 }

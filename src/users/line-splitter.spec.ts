@@ -33,6 +33,11 @@ describe('LineSplitter', () => {
     expect(split(['w'.repeat(70)], 64)).toEqual([{ line: 1, tooLong: true }]);
   });
 
+  it('reports a line that is not valid UTF-8 by its number and carries on', () => {
+    const bad = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\nok\n'), Buffer.from([0xed, 0xa0, 0x80, 0x0a])]);
+    expect(split([bad.subarray(0, 7), bad.subarray(7)])).toEqual([{ line: 1, notUtf8: true }, { line: 2, text: 'ok' }, { line: 3, notUtf8: true }]);
+  });
+
   it('emits nothing for an empty stream and no extra line after a final newline', () => {
     expect(split([])).toEqual([]);
     expect(split(['a\n'])).toEqual([{ line: 1, text: 'a' }]);

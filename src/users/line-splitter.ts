@@ -1,12 +1,15 @@
-/** What the splitter hands out for each line: its text, or that it was too long to keep. */
-export type LineEvent = { line: number; text: string } | { line: number; tooLong: true };
+import { isUtf8 } from 'node:buffer';
+
+/** What the splitter hands out for each line: its text, or that it was too long to keep or not UTF-8. */
+export type LineEvent = { line: number; text: string } | { line: number; tooLong: true } | { line: number; notUtf8: true };
 
 const NEWLINE = 0x0a;
 
 /**
  * Splits a byte stream into numbered lines without ever holding more than one line plus one
  * chunk. A line longer than `maxLineBytes` is reported (and skipped) instead of buffered.
- * Lines are decoded as UTF-8 only once complete, so a character split across chunks is safe.
+ * Lines are decoded as UTF-8 only once complete, so a character split across chunks is safe;
+ * a line that is not valid UTF-8 is reported as such rather than decoded with U+FFFD.
  */
 export class LineSplitter {
   private carry: Buffer[] = [];
@@ -45,17 +48,18 @@ export class LineSplitter {
 
   private emit(chunk: Buffer, start: number, end: number, onLine: (e: LineEvent) => void): void {
     this.lineNo++;
-    const bytes = this.carryBytes + (end - start);
-    if (this.skipping || bytes > this.maxLineBytes) {
+    if (this.skipping || this.carryBytes + (end - start) > this.maxLineBytes) {
       this.reset();
       onLine({ line: this.lineNo, tooLong: true });
       return;
     }
-    let text =
-      this.carryBytes === 0
-        ? chunk.toString('utf8', start, end)
-        : Buffer.concat([...this.carry, chunk.subarray(start, end)]).toString('utf8');
+    const bytes = this.carryBytes === 0 ? chunk.subarray(start, end) : Buffer.concat([...this.carry, chunk.subarray(start, end)]);
     this.reset();
+    if (!isUtf8(bytes)) {
+      onLine({ line: this.lineNo, notUtf8: true });
+      return;
+    }
+    let text = bytes.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     onLine({ line: this.lineNo, text });
   }

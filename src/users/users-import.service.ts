@@ -108,10 +108,11 @@ export class UsersImportService {
       if (stats.rejectedLines.length < sample) stats.rejectedLines.push({ line, reason });
     };
     const onLine = (e: LineEvent) => {
-      if ('tooLong' in e) {
-        if (format === 'csv' && !csv) throw headerError(`the CSV header line is longer than ${maxLineBytes} bytes`);
+      if ('tooLong' in e || 'notUtf8' in e) {
+        const what = 'tooLong' in e ? `longer than ${maxLineBytes} bytes (USERS_IMPORT_MAX_LINE_BYTES)` : 'not valid UTF-8';
+        if (format === 'csv' && !csv) throw headerError(`the CSV header line is ${what}`);
         stats.read++;
-        return reject(e.line, `line longer than ${maxLineBytes} bytes (USERS_IMPORT_MAX_LINE_BYTES)`);
+        return reject(e.line, `line ${what}`);
       }
       if (e.text.trim() === '') return;
       if (format === 'csv' && !csv) {
@@ -121,10 +122,8 @@ export class UsersImportService {
       stats.read++;
       const decoded: Decoded = csv ? csv.decode(e.text) : decodeNdjson(e.text);
       if ('reason' in decoded) return reject(e.line, decoded.reason);
-      const copyLine = toCopyLine(decoded.row, e.line);
-      if (typeof copyLine !== 'string') return reject(e.line, copyLine.reason);
       stats.valid++;
-      staging.add(copyLine);
+      staging.add(toCopyLine(decoded.row, e.line));
     };
     try {
       for await (const chunk of body) {

@@ -141,7 +141,9 @@ describe('cutover CLI (built bin/cutover.js against a running API)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('error: user 999999999 does not exist (user.not_found, HTTP 404)\n');
     const missingJson = await cutover(['users', 'get', '999999999', '--json'], env);
-    expect(JSON.parse(missingJson.stderr)).toEqual({ error: { code: 'user.not_found', message: expect.stringContaining('(user.not_found, HTTP 404)') } });
+    expect(JSON.parse(missingJson.stderr)).toEqual({
+      error: { code: 'user.not_found', message: expect.stringContaining('(user.not_found, HTTP 404)'), details: { entity: 'user', id: '999999999' } },
+    });
 
     const usage = await cutover(['keys', 'create', '--name', 'x', '--role', 'root'], env);
     expect(usage.code).toBe(1);

@@ -71,10 +71,35 @@ const structured = fc.letrec((tie) => ({
 /** A body shaped like the API's (known field names) with hostile values. */
 const shapedBody = fc.dictionary(fieldName, structured, { minKeys: 1, maxKeys: 5 }).map((o) => JSON.stringify(o));
 
-/** Nesting far beyond any schema: arrays or objects 50 to 5,000 levels deep. */
-const deepBody = fc.tuple(fc.integer({ min: 50, max: 5_000 }), fc.boolean(), fc.constantFrom(...FIELD_NAMES)).map(([depth, arrays, k]) =>
+/** Nesting far beyond any schema: arrays or objects 20 to 10,000 levels deep, at the top or under a field. */
+const deepBody = fc.tuple(fc.integer({ min: 20, max: 10_000 }), fc.boolean(), fc.constantFrom(...FIELD_NAMES)).map(([depth, arrays, k]) =>
   arrays ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `{"${k}":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
 );
+
+/** Text PostgreSQL cannot store, in values and in keys: NUL, lone surrogates (JSON escapes make them real). */
+const unstorable = fc.oneof(
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\udc00\ud800y', '\ud83d'),
+  fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom('\u0000', '\ud800', '\udc00'), fc.string({ maxLength: 20 })).map(([a, bad, b]) => `${a}${bad}${b}`),
+);
+const unstorableBody = fc
+  .tuple(fc.dictionary(fc.constantFrom(...FIELD_NAMES), structured, { maxKeys: 3 }), fc.constantFrom(...FIELD_NAMES), unstorable, fc.boolean())
+  .map(([base, k, bad, asKey]) => JSON.stringify(asKey ? { ...base, [k]: { [bad]: 1 } } : { ...base, [k]: bad }));
+
+/** JSON whose strings hold bytes that are not UTF-8 (overlong forms, surrogates, stray continuation bytes). */
+const INVALID_UTF8 = [[0xff], [0xfe, 0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xe2, 0x82], [0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]];
+const invalidUtf8Body = fc
+  .tuple(fc.constantFrom(...FIELD_NAMES), fc.constantFrom(...INVALID_UTF8), fc.string({ maxLength: 10 }))
+  .map(([k, bytes, s]) => Buffer.concat([Buffer.from(`{"${k}":"${s.replace(/["\\]/g, '')}`), Buffer.from(bytes), Buffer.from('"}')]));
+
+/** Numbers past every range: 1e400 (Infinity once parsed), 30-digit integers, 2^64. */
+const hugeNumberBody = fc
+  .tuple(fc.constantFrom(...FIELD_NAMES), fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '18446744073709551616', '1e308', '9007199254740993', '0.000000000000000000000000001'))
+  .map(([k, n]) => `{"${k}":${n}}`);
+
+/** Strings of 20 to 200 thousand characters (the fuzz body limit is 256 kB). */
+const overLongBody = fc
+  .tuple(fc.constantFrom(...FIELD_NAMES), fc.integer({ min: 20_000, max: 200_000 }), fc.constantFrom('x', 'é', '🔐', '\\u0000'))
+  .map(([k, n, unit]) => `{"${k}":"${unit.repeat(Math.ceil(n / unit.length))}"}`);
 
 /** Keys of 1 to 60 thousand characters, in unicode. */
 const longKeyBody = fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 4 }), fc.integer({ min: 1_000, max: 15_000 })).map(([s, n]) =>
@@ -92,12 +117,16 @@ const rawText = fc.oneof(
   fc.constantFrom('{', '{"a":', '[1,2', 'null', 'true', '"str"', '123', '{"a":1}{"b":2}', '\ufeff{}', '{"a":1,}', "{'a':1}", '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"x":1}}}'),
 );
 
-export const bodyArb = fc.oneof(
+export const bodyArb: fc.Arbitrary<string | Buffer | undefined> = fc.oneof(
   { weight: 4, arbitrary: shapedBody },
   { weight: 2, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
   { weight: 2, arbitrary: percentBody },
   { weight: 1, arbitrary: deepBody },
   { weight: 1, arbitrary: longKeyBody },
+  { weight: 2, arbitrary: unstorableBody },
+  { weight: 1, arbitrary: invalidUtf8Body },
+  { weight: 1, arbitrary: hugeNumberBody },
+  { weight: 1, arbitrary: overLongBody },
   { weight: 2, arbitrary: rawText },
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
@@ -139,10 +168,13 @@ export function paramArb(real: string[]): fc.Arbitrary<string> {
 
 /**
  * A fingerprint of every table in the database: row count and the newest row version
- * (max xmin), so an insert, update or delete anywhere changes it.
+ * (max xmin), so an insert, update or delete anywhere changes it. API keys are fingerprinted
+ * by their content without last_used_at, which any authenticated request may write (off the
+ * request's path, at most once a minute per key).
  */
 export async function dbFingerprint(db: TestDb, tables: string[]): Promise<string> {
-  const sql = tables.map((t) => `(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM "${t}")`).join(` || '|' || `);
+  const apiKeys = `(SELECT count(*) || ':' || coalesce(md5(string_agg(row(id, name, prefix, hash, role, created_by, created_at, revoked_at)::text, ',' ORDER BY id)), '') FROM api_keys)`;
+  const sql = tables.map((t) => (t === 'api_keys' ? apiKeys : `(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM "${t}")`)).join(` || '|' || `);
   const rows = await db.query<{ f: string }>(`SELECT ${sql} AS f`);
   return rows[0].f;
 }

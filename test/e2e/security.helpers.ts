@@ -139,13 +139,13 @@ export interface ProbeResult {
 
 /**
  * One request that never hangs on a stream: the status and headers are read, then the
- * body is read for at most `bodyMs` and the connection is dropped.
+ * body is read for at most `bodyMs` (an error's body whole) and the connection is dropped.
  */
 export async function probe(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { key?: string | null; body?: string; headers?: Record<string, string>; bodyMs?: number } = {},
+  opts: { key?: string | null; body?: string | Buffer; headers?: Record<string, string>; bodyMs?: number } = {},
 ): Promise<ProbeResult> {
   const ctrl = new AbortController();
   const headers: Record<string, string> = { ...opts.headers };
@@ -154,7 +154,8 @@ export async function probe(
   const hard = setTimeout(() => ctrl.abort(), 20_000);
   try {
     const res = await fetch(baseUrl + path, { method, headers, body: opts.body, signal: ctrl.signal });
-    const text = await readSome(res, opts.bodyMs ?? 1_000);
+    // an error answer is never a stream: read it whole, so that its shape can be checked
+    const text = await readSome(res, res.status >= 400 ? 10_000 : (opts.bodyMs ?? 1_000));
     return { status: res.status, headers: res.headers, text };
   } finally {
     clearTimeout(hard);

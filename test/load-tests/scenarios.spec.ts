@@ -102,6 +102,20 @@ describe('k6 scenario files', () => {
       for (const expr of Object.values<string[]>(options.thresholds).flat()) expect(out.stdout).toContain(expr);
       expect(out.stdout).toMatch(/FAILED on /);
     });
+
+    it('writes no API key into its results, though k6 puts setup() data into the summary', () => {
+      const secret = 'co_abcd1234_SECRETsecretSECRETsecret01';
+      const summary = { ...fakeSummary(script), setup_data: { evalKey: secret, key: secret, flagKey: 'k6-flag', nested: [`Bearer ${secret}`] } };
+      summary.root_group.checks.push({ name: `request with ${secret} failed`, passes: 0, fails: 1 });
+      const out = script.exports.handleSummary(summary);
+      for (const [file, text] of Object.entries<string>(out)) expect({ file, leaks: text.includes(secret) || /co_[a-z0-9]{8}_/.test(text) }).toEqual({ file, leaks: false });
+      const json = JSON.parse(out[`load-tests/results/${file.replace(/\.js$/, '')}.json`]);
+      expect(json.setup_data).toEqual({ evalKey: '[redacted]', key: '[redacted]', flagKey: 'k6-flag', nested: ['Bearer [redacted]'] });
+    });
+
+    it('has a teardown() that undoes what setup() left running (keys, killed flags, campaigns)', () => {
+      expect(typeof script.exports.teardown).toBe('function');
+    });
   });
 });
 

@@ -79,6 +79,12 @@ already holds (so that upgrades keep it), else a new one.
 {{- coalesce .Values.secrets.evaluatorKey $kept (printf "co_%s_%s" (randAlphaNum 8 | lower) (randAlphaNum 32)) -}}
 {{- end -}}
 
+{{- define "cutover.adminKey" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "cutover.fullname" .) -}}
+{{- $kept := dig "data" .Values.secrets.keys.adminKey "" $existing | b64dec -}}
+{{- coalesce .Values.secrets.adminKey $kept (printf "co_%s_%s" (randAlphaNum 8 | lower) (randAlphaNum 32)) -}}
+{{- end -}}
+
 {{- define "cutover.image" -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}

@@ -58,11 +58,13 @@ export function register(program: Command, ctx: CliContext): void {
 
   keys
     .command('revoke')
-    .description('revoke a key at once (idempotent)')
+    .description('revoke a key at once (idempotent); the last active admin key cannot be revoked')
     .argument('<id>', 'key id', idArg)
     .option('--reason <reason>', 'why (recorded in the audit trail)')
-    .action(async (id: string, o: { reason?: string }) => {
-      const res = await ctx.client().post<KeyView>(`/api/v1/keys/${id}/revoke`, o.reason ? { reason: o.reason } : {});
+    .option('--force', 'also when it is the key this command uses (ends your own access)')
+    .action(async (id: string, o: { reason?: string; force?: boolean }) => {
+      const body = { ...(o.reason ? { reason: o.reason } : {}), ...(o.force ? { force: true } : {}) };
+      const res = await ctx.client().post<KeyView>(`/api/v1/keys/${id}/revoke`, body);
       ctx.out().result(res, (k) => `key ${k.id} (${k.name}) revoked at ${k.revokedAt ?? '-'}`);
     });
 }

@@ -38,6 +38,6 @@ export class ApiKeysController {
     @Body(new ZodBody(revokeApiKeySchema)) body: RevokeApiKeyInput,
     @CurrentActor() actor: Actor,
   ) {
-    return this.keys.revoke(p.id, body.reason, actor);
+    return this.keys.revoke(p.id, body, actor);
   }
 }

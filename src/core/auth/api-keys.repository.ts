@@ -62,7 +62,15 @@ export class ApiKeysRepository {
     return r.count;
   }
 
-  async lockForBootstrap(db: Db): Promise<void> {
+  /** Serializes changes to the set of admin keys (bootstrap, revocation) across processes. */
+  async lockAdminKeys(db: Db): Promise<void> {
     await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('cutover.bootstrap_admin_key'))`;
+  }
+
+  /** Conditional: writes only when the stored time is over a minute older, so replicas do not each write. */
+  async touchLastUsed(id: bigint, at: Date): Promise<number> {
+    return this.prisma.client.$executeRaw`
+      UPDATE api_keys SET last_used_at = ${at}
+      WHERE id = ${id} AND (last_used_at IS NULL OR last_used_at <= ${at}::timestamptz - interval '1 minute')`;
   }
 }

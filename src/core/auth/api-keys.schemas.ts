@@ -15,5 +15,6 @@ export const listApiKeysSchema = z.strictObject({
 });
 export type ListApiKeysInput = z.infer<typeof listApiKeysSchema>;
 
-export const revokeApiKeySchema = z.strictObject({ reason: reasonSchema.optional() });
+/** `force` is needed to revoke the key that makes the request (it ends the caller's own access). */
+export const revokeApiKeySchema = z.strictObject({ reason: reasonSchema.optional(), force: z.boolean().default(false) });
 export type RevokeApiKeyInput = z.infer<typeof revokeApiKeySchema>;

@@ -1,15 +1,17 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../clock/clock';
 import { PrismaService, type Db } from '../database/prisma.service';
-import { NotFoundError } from '../errors/domain-error';
+import { ConflictError, NotFoundError } from '../errors/domain-error';
 import { apiKeyMatches, eventStreamSignature, generateApiKey, hashApiKey, parseApiKey, parseEventStreamToken, signatureMatches } from './api-key-format';
 import { ApiKeysRepository } from './api-keys.repository';
 import { SYSTEM_ACTOR, type Actor, type ApiKeyRecord, type ApiKeyView, type Role } from './auth.types';
+import { LastUsedRecorder } from './last-used';
 
 const CACHE_TTL_MS = 5_000;
+const RECOVERY = 'see "Lost admin key" in docs/operations.md (cutover-admin mint-admin-key)';
 
 export function toKeyView(k: ApiKeyRecord): ApiKeyView {
   const { hash: _hash, ...rest } = k;
@@ -17,10 +19,11 @@ export function toKeyView(k: ApiKeyRecord): ApiKeyView {
 }
 
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements OnModuleDestroy {
   private readonly log = new Logger(ApiKeysService.name);
   /** prefix → record; short TTL so that a revocation on another replica lands within seconds */
   private readonly cache = new Map<string, { rec: ApiKeyRecord | null; until: number }>();
+  private readonly lastUsed: LastUsedRecorder;
 
   constructor(
     private readonly repo: ApiKeysRepository,
@@ -28,7 +31,13 @@ export class ApiKeysService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.lastUsed = new LastUsedRecorder((id, at) => this.repo.touchLastUsed(id, at), (m) => this.log.warn(m));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.lastUsed.settle();
+  }
 
   /** Returns the actor for a presented key, or null when it is unknown or revoked. */
   async authenticate(key: string): Promise<Actor | null> {
@@ -36,6 +45,7 @@ export class ApiKeysService {
     if (!parsed) return null;
     const rec = await this.record(parsed.prefix);
     if (!rec || rec.revokedAt || !apiKeyMatches(key, rec.hash)) return null;
+    this.lastUsed.touch(rec.id, this.clock.nowMs());
     return { id: rec.id.toString(), name: rec.name, role: rec.role };
   }
 
@@ -69,7 +79,12 @@ export class ApiKeysService {
     return entry.rec;
   }
 
-  async create(input: { name: string; role: Role }, actor: Actor): Promise<{ key: string; apiKey: ApiKeyView }> {
+  /** Waits for the last-use writes already started (tests). */
+  settleLastUsed(): Promise<void> {
+    return this.lastUsed.settle();
+  }
+
+  async create(input: { name: string; role: Role }, actor: Actor, reason?: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     const generated = generateApiKey();
     const rec = await this.prisma.transaction(async (tx) => {
       const created = await this.repo.insert(
@@ -77,7 +92,7 @@ export class ApiKeysService {
         tx,
       );
       await this.audit.record(
-        { actor, action: 'api_key.created', entityType: 'api_key', entityId: created.id.toString(), after: toKeyView(created) },
+        { actor, action: 'api_key.created', entityType: 'api_key', entityId: created.id.toString(), after: toKeyView(created), reason },
         tx,
       );
       return created;
@@ -90,53 +105,57 @@ export class ApiKeysService {
     return { items, nextCursor: items.length === opts.limit ? items[items.length - 1].id : null };
   }
 
-  /** Idempotent: revoking a revoked key returns it unchanged and writes no audit row. */
-  async revoke(id: bigint, reason: string | undefined, actor: Actor): Promise<ApiKeyView> {
+  /**
+   * Idempotent: revoking a revoked key returns it unchanged and writes no audit row. Never
+   * revokes the last active admin key; the caller's own key only with `force`.
+   */
+  async revoke(id: bigint, opts: { reason?: string; force?: boolean }, actor: Actor): Promise<ApiKeyView> {
     const rec = await this.prisma.transaction(async (tx) => {
+      await this.repo.lockAdminKeys(tx);
       const before = await this.repo.findById(id, tx);
       if (!before) throw new NotFoundError('api_key', id);
-      if (await this.repo.markRevoked(id, this.clock.now(), tx)) {
-        const after = (await this.repo.findById(id, tx))!;
-        await this.audit.record(
-          { actor, action: 'api_key.revoked', entityType: 'api_key', entityId: id.toString(), before: toKeyView(before), after: toKeyView(after), reason },
-          tx,
-        );
-        return after;
+      if (before.revokedAt) return before;
+      if (before.role === 'admin' && (await this.repo.countActiveAdmins(tx)) <= 1) {
+        throw new ConflictError('api_key.last_admin', `key ${id} is the last active admin key: revoking it would lock every admin out. Create another admin key first; ${RECOVERY}`, { id: id.toString() });
       }
-      return before;
+      if (actor.id === id.toString() && !opts.force) {
+        throw new ConflictError('api_key.own_key', `key ${id} is the key making this request: revoking it ends your own access. Send "force": true (CLI: --force) to revoke it anyway`, { id: id.toString(), force: false });
+      }
+      await this.repo.markRevoked(id, this.clock.now(), tx);
+      const after = (await this.repo.findById(id, tx))!;
+      const audit = { actor, action: 'api_key.revoked', entityType: 'api_key', entityId: id.toString(), before: toKeyView(before), after: toKeyView(after), reason: opts.reason };
+      await this.audit.record(audit, tx);
+      return after;
     });
     this.cache.delete(rec.prefix);
     return toKeyView(rec);
   }
 
   /**
-   * Registers the keys named in the configuration (AUTH_ADMIN_KEY, AUTH_EVALUATOR_KEY) and
-   * makes sure an admin key exists: without AUTH_ADMIN_KEY and without any active admin, a new
-   * one is returned to be printed once. Safe when several replicas start at once (advisory lock).
+   * Registers the keys named in the configuration (AUTH_ADMIN_KEY, AUTH_EVALUATOR_KEY; safe
+   * when several replicas start at once) and says when no admin key works. Never creates or
+   * prints a key: keys come from the environment (a file locally, a Secret in Kubernetes) or
+   * from `cutover-admin mint-admin-key`.
    */
-  async bootstrapKeys(): Promise<string | null> {
+  async bootstrapKeys(): Promise<void> {
     const { adminKey, evaluatorKey } = this.config.auth;
-    return this.prisma.transaction(async (tx) => {
-      await this.repo.lockForBootstrap(tx);
+    await this.prisma.transaction(async (tx) => {
+      await this.repo.lockAdminKeys(tx);
       if (evaluatorKey) await this.registerConfigured(evaluatorKey, 'evaluator', 'bootstrap evaluator (AUTH_EVALUATOR_KEY)', tx);
-      if (adminKey) {
-        await this.registerConfigured(adminKey, 'admin', 'bootstrap admin (AUTH_ADMIN_KEY)', tx);
-        return null;
+      if (adminKey && !(await this.registerConfigured(adminKey, 'admin', 'bootstrap admin (AUTH_ADMIN_KEY)', tx))) {
+        const prefix = parseApiKey(adminKey)!.prefix;
+        if ((await this.repo.findByPrefix(prefix))?.revokedAt) this.log.warn(`AUTH_ADMIN_KEY (prefix ${prefix}) is revoked and does not authenticate; ${RECOVERY}`);
       }
-      if ((await this.repo.countActiveAdmins(tx)) > 0) return null;
-      const g = generateApiKey();
-      const created = await this.repo.insert({ name: 'bootstrap admin', role: 'admin', prefix: g.prefix, hash: g.hash, createdBy: 'system' }, tx);
-      await this.audit.record({ actor: SYSTEM_ACTOR('bootstrap'), action: 'api_key.created', entityType: 'api_key', entityId: created.id.toString(), after: toKeyView(created) }, tx);
-      this.log.log(`created the first admin key (prefix ${g.prefix}); it is printed once on stdout`);
-      return g.key;
+      if ((await this.repo.countActiveAdmins(tx)) === 0) this.log.warn(`no active admin key exists; ${RECOVERY}`);
     });
   }
 
-  private async registerConfigured(key: string, role: Role, name: string, tx: Db): Promise<void> {
+  /** Inserts a configured key unless it exists; true when it was inserted. */
+  private async registerConfigured(key: string, role: Role, name: string, tx: Db): Promise<boolean> {
     const prefix = parseApiKey(key)!.prefix;
     const input = { name, role, prefix, hash: hashApiKey(key), createdBy: 'system' };
-    if (await this.repo.insertIfAbsent(input, tx)) {
-      await this.audit.record({ actor: SYSTEM_ACTOR('bootstrap'), action: 'api_key.created', entityType: 'api_key', entityId: prefix, after: { name, role, prefix } }, tx);
-    }
+    if (!(await this.repo.insertIfAbsent(input, tx))) return false;
+    await this.audit.record({ actor: SYSTEM_ACTOR('bootstrap'), action: 'api_key.created', entityType: 'api_key', entityId: prefix, after: { name, role, prefix } }, tx);
+    return true;
   }
 }

@@ -14,7 +14,7 @@ export abstract class DomainError extends Error {
 export class NotFoundError extends DomainError {
   readonly status = 404;
   constructor(entity: string, id: string | number | bigint) {
-    super(`${entity}.not_found`, `${entity} ${String(id)} does not exist`);
+    super(`${entity}.not_found`, `${entity} ${String(id)} does not exist`, { entity, id: String(id) });
   }
 }
 
@@ -41,7 +41,7 @@ export class InvalidTransitionError extends ConflictError {
 export class PreconditionRequiredError extends DomainError {
   readonly status = 428;
   constructor() {
-    super('request.if_match_required', 'this write needs an If-Match header carrying the ETag of your last read');
+    super('request.if_match_required', 'this write needs an If-Match header carrying the ETag of your last read', { header: 'if-match' });
   }
 }
 
@@ -52,14 +52,14 @@ export class BadRequestError extends DomainError {
 export class UnauthorizedError extends DomainError {
   readonly status = 401;
   constructor(message = 'a valid API key is required: Authorization: Bearer <key>') {
-    super('auth.unauthorized', message);
+    super('auth.unauthorized', message, { header: 'authorization', scheme: 'Bearer' });
   }
 }
 
 export class ForbiddenError extends DomainError {
   readonly status = 403;
   constructor(role: string, needed: readonly string[]) {
-    super('auth.forbidden', `role ${role} may not do this (needs ${needed.join(' or ')})`);
+    super('auth.forbidden', `role ${role} may not do this (needs ${needed.join(' or ')})`, { role, needed });
   }
 }
 

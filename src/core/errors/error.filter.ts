@@ -6,31 +6,42 @@ import { DomainError, TooManyRequestsError } from './domain-error';
 import { TRANSIENT_CONFLICT, codesOf, errorChain, hasCode } from './error-chain';
 import { zodIssues } from '../validation/zod.pipe';
 
+/** The one error shape of every 4xx and 5xx; `details` is always present (null when there is nothing more to say). */
 export interface ErrorBody {
   code: string;
   message: string;
-  details?: unknown;
+  details: unknown;
+}
+
+interface KnownFastifyError {
+  status: number;
+  code: string;
+  message: string;
+  /** the start of Fastify's own message, for errors that reach us re-thrown by Nest without their code */
+  prefix: string;
 }
 
 /** Fastify's own request errors (parsing, size) mapped to our codes. */
-const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'request.body_too_large', message: 'request body is larger than the configured limit' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'request.unsupported_media_type', message: 'send JSON with Content-Type: application/json' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'request.malformed_json', message: 'body is empty but Content-Type is application/json' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'request.malformed_json', message: 'body is not valid JSON' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.invalid_content_length', message: 'Content-Length does not match the body' },
+const FASTIFY_CODES: Record<string, KnownFastifyError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'request.body_too_large', message: 'request body is larger than the configured limit (HTTP_BODY_LIMIT_BYTES)', prefix: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'request.unsupported_media_type', message: 'send JSON with Content-Type: application/json', prefix: 'Unsupported Media Type' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'request.empty_body', message: 'the body is empty but Content-Type is application/json', prefix: 'Body cannot be empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'request.malformed_json', message: 'the body is not valid JSON', prefix: 'Body is not valid JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'request.invalid_content_length', message: 'Content-Length does not match the body', prefix: 'Request body size did not match' },
+  FST_ERR_BAD_URL: { status: 400, code: 'request.bad_url', message: 'the URL path is not valid percent-encoded UTF-8', prefix: "'" },
 };
+const KNOWN = Object.values(FASTIFY_CODES);
 
-function fastifyCode(err: unknown) {
+function fastifyCode(err: unknown): KnownFastifyError | undefined {
   return typeof err === 'object' && err !== null ? FASTIFY_CODES[(err as { code?: string }).code ?? ''] : undefined;
 }
 
-/** Nest re-throws Fastify's request errors as bare HttpExceptions; recover our codes. */
+/** Nest re-throws Fastify's request errors as bare HttpExceptions (message and status only); recover our codes. */
 function httpExceptionBody(status: number, message: string): ErrorBody {
-  const known = Object.values(FASTIFY_CODES).find((f) => f.status === status && (status !== 400 || /JSON/.test(message)));
-  if (known) return { code: known.code, message: known.message };
+  const known = KNOWN.find((f) => f.status === status && message.startsWith(f.prefix));
+  if (known) return { code: known.code, message: known.message, details: null };
   const code = status === 404 ? 'http.not_found' : status === 405 ? 'http.method_not_allowed' : `http.${status}`;
-  return { code, message };
+  return { code, message, details: null };
 }
 
 const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
@@ -59,16 +70,16 @@ function dependencyUnavailable(err: unknown): boolean {
 export function toErrorResponse(err: unknown, log: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof DomainError) {
     const headers = err instanceof TooManyRequestsError ? { 'retry-after': String(err.retryAfterSeconds) } : undefined;
-    return { status: err.status, body: { code: err.code, message: err.message, details: err.details }, headers };
+    return { status: err.status, body: { code: err.code, message: err.message, details: err.details ?? null }, headers };
   }
   if (err instanceof ZodError) {
     const issues = zodIssues(err);
     return { status: 400, body: { code: 'request.validation_failed', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), details: issues } };
   }
   const fst = fastifyCode(err) ?? fastifyCode((err as { cause?: unknown } | null)?.cause);
-  if (fst) return { status: fst.status, body: { code: fst.code, message: fst.message } };
+  if (fst) return { status: fst.status, body: { code: fst.code, message: fst.message, details: null } };
   if (err instanceof SyntaxError && (err as { statusCode?: number }).statusCode === 400) {
-    return { status: 400, body: { code: 'request.malformed_json', message: 'body is not valid JSON' } };
+    return { status: 400, body: { code: 'request.malformed_json', message: 'the body is not valid JSON', details: null } };
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
@@ -78,16 +89,16 @@ export function toErrorResponse(err: unknown, log: Logger): { status: number; bo
   }
   const statusCode = (err as { statusCode?: number } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return { status: statusCode, body: { code: `http.${statusCode}`, message: (err as Error).message } };
+    return { status: statusCode, body: { code: `http.${statusCode}`, message: (err as Error).message, details: null } };
   }
   if (dependencyUnavailable(err)) {
     log.warn(`a dependency was unavailable during the request: ${(err as Error)?.message ?? String(err)}`);
-    return { status: 503, body: { code: 'service.unavailable', message: 'a backing service (database or Redis) is unavailable; retry shortly' }, headers: { 'retry-after': '1' } };
+    return { status: 503, body: { code: 'service.unavailable', message: 'a backing service (database or Redis) is unavailable; retry shortly', details: { retryAfterSeconds: 1 } }, headers: { 'retry-after': '1' } };
   }
   if (hasCode(err, TRANSIENT_CONFLICT)) {
     // nothing was written (the transaction was rolled back); logged, since a deadlock is a lock-order bug to fix
     log.warn(`a concurrent transaction conflicted with the request: ${(err as Error)?.message ?? String(err)}`);
-    return { status: 503, body: { code: 'service.contention', message: 'a concurrent change conflicted with this request; nothing was written, retry it' }, headers: { 'retry-after': '1' } };
+    return { status: 503, body: { code: 'service.contention', message: 'a concurrent change conflicted with this request; nothing was written, retry it', details: { retryAfterSeconds: 1 } }, headers: { 'retry-after': '1' } };
   }
   const errorId = randomUUID();
   // one string: Nest's Logger prints an object first argument as "[object Object]"

@@ -9,6 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import type { AppConfig } from '../../config/config.schema';
 import { PinoNestLogger, redactUrl } from '../logging/logger';
+import { onClientError, onFrameworkError } from './framework-errors';
+import { useInputGuard } from './input-guard';
+import { useJsonBodyParser } from './json-body';
 import { HELMET_OPTIONS } from './security-headers';
 import { OPENAPI_EXTRA_PATHS, withExtraPaths, type OpenApiPaths } from './openapi-extras';
 
@@ -28,13 +31,19 @@ export async function createApiApp(module: Type<unknown>, config: AppConfig, log
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 1000 },
+    clientErrorHandler: onClientError,
+    frameworkErrors: onFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module.valueOf() as Type<unknown>, adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
+    // Nest's parsers (JSON, urlencoded) would replace ours; the API speaks JSON only
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setReplySerializer((payload) => JSON.stringify(payload, bigintSafe));
+  useJsonBodyParser(fastify);
+  useInputGuard(fastify);
   fastify.addHook('onResponse', (req, reply, done) => {
     const level = reply.statusCode >= 500 ? 'error' : req.url.startsWith('/ofrep/') ? 'debug' : 'info';
     // checked first: building the line (and redacting the URL) costs more than an evaluation

@@ -10,6 +10,6 @@ export function versionFromIfMatch(header: string | string[] | undefined): numbe
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value.trim() === '') throw new PreconditionRequiredError();
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
-  if (!m) throw new BadRequestError('request.if_match_invalid', 'If-Match must be the ETag of your last read, e.g. "3"');
+  if (!m) throw new BadRequestError('request.if_match_invalid', 'If-Match must be the ETag of your last read, e.g. "3"', { header: 'if-match' });
   return Number(m[1]);
 }
