@@ -84,7 +84,7 @@ export async function loadRows(api: string, bare: string, pids: Map<string, numb
   return rows;
 }
 
-/** Kills/revives `bench.kill` on API a; measures until API b's SSE stream reports the change. */
+/** Kills/revives `bench.kill` on API a; measures until API b's OFREP event stream sends the refetchEvaluation naming it. */
 export async function killPropagation(a: string, b: string, adminKey: string, evalKey: string, rounds = 200): Promise<number[]> {
   const ac = new AbortController();
   const res = await fetch(`${b}/ofrep/v1/events`, { headers: { authorization: `Bearer ${evalKey}` }, signal: ac.signal });
@@ -98,7 +98,7 @@ export async function killPropagation(a: string, b: string, adminKey: string, ev
       buffer += Buffer.from(value!).toString();
       const events = buffer.split('\n\n');
       buffer = events.pop()!;
-      if (events.some((e) => e.includes('flags_changed') && e.includes('"bench.kill"'))) waiter.resolve?.();
+      if (events.some((e) => e.includes('"refetchEvaluation"') && e.includes('"bench.kill"'))) waiter.resolve?.();
     }
   })();
   const out: number[] = [];

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { SaltedBucketer } from '../src/flags/bucketing';
 import { compileFlag, type CompiledFlag, type EvalOutcome } from '../src/flags/evaluator';
+import { ConversationEvaluationService, type Conversation } from '../src/flags/conversation-evaluation.service';
 import { FlagEvaluationService } from '../src/flags/flag-evaluation.service';
 import type { FlagSnapshotService } from '../src/flags/flag-snapshot.service';
 import type { FlagView } from '../src/flags/flags.types';
@@ -64,6 +65,11 @@ export function inProcessRows(): Array<Array<string | number>> {
   void ratchet.applyNotice({ f: '2', b: [999_999] });
   const service = new FlagEvaluationService(snapshot, ratchet);
   const bucketer = new SaltedBucketer('b7c1e0d2a9f34e51');
+  const conversations = new ConversationEvaluationService(snapshot, ratchet);
+  const pairs: Conversation[] = Array.from({ length: USERS / 2 }, (_, i) => ({
+    id: `c${i}`,
+    participants: [ctxs[2 * i], ctxs[2 * i + 1]].map((ctx) => ({ targetingKey: ctx.targetingKey as string, ctx, capable: true })),
+  }));
 
   const evalLoop = (f: CompiledFlag) => () => {
     let on = 0;
@@ -82,6 +88,14 @@ export function inProcessRows(): Array<Array<string | number>> {
     { name: 'fallthrough rollout 30%', calls: USERS, cpu: [], wall: [], run: evalLoop(flags[0]) },
     { name: '2 rules (in + semver) then rollout 30%', calls: USERS, cpu: [], wall: [], run: evalLoop(flags[1]) },
     { name: 'killed, ratchet bitmap consulted', calls: USERS, cpu: [], wall: [], run: evalLoop(flags[2]) },
+    { name: 'conversation of 2, rollout 30% (per conversation)', calls: USERS / 2, cpu: [], wall: [], run: () => {
+      let on = 0;
+      for (let i = 0; i < pairs.length; i++) {
+        const out = conversations.evaluateFlag(flags[0], pairs[i]) as EvalOutcome;
+        if (out.ok && out.value === true) on++;
+      }
+      return on;
+    } },
     { name: 'bulk body: 20 flags + serialise + SHA-1 ETag (per request)', calls: BULK_CONTEXTS, cpu: [], wall: [], run: () => {
       let n = 0;
       for (let i = 0; i < BULK_CONTEXTS; i++) {
@@ -106,5 +120,5 @@ export function inProcessRows(): Array<Array<string | number>> {
   }
   if (sink === -1) process.stdout.write('');
   const base = median(variants[0].cpu);
-  return variants.map((v) => [v.name, median(v.cpu).toFixed(1), median(v.wall).toFixed(1), v.calls === USERS ? `${(median(v.cpu) / base).toFixed(2)}×` : '-']);
+  return variants.map((v) => [v.name, median(v.cpu).toFixed(1), median(v.wall).toFixed(1), v.calls === BULK_CONTEXTS ? '-' : `${(median(v.cpu) / base).toFixed(2)}×`]);
 }

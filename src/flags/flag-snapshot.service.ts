@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config.schema';
@@ -10,6 +11,14 @@ import type { FlagView } from './flags.types';
 import { RatchetService, type RatchetNotice } from './ratchet.service';
 
 export type SnapshotListener = (changedKeys: readonly string[]) => void;
+
+/** What a flag configuration change event carries (OFREP event streams): an opaque tag and a time. */
+export interface ConfigStamp {
+  /** changes whenever any live flag's version does; equal on replicas holding the same flags */
+  readonly etag: string;
+  /** newest `updatedAt` this replica has seen, in Unix seconds */
+  readonly lastModified: number;
+}
 
 /**
  * The in-memory snapshot an API replica evaluates from. A change notice (Redis pub/sub)
@@ -24,6 +33,8 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<SnapshotListener>();
   private timers: NodeJS.Timeout[] = [];
   private healing = false;
+  private config_: ConfigStamp = { etag: '', lastModified: 0 };
+  private catchingUp?: Promise<void>;
   private readonly onMessage = (channel: string, message: string) => this.handleMessage(channel, message);
 
   constructor(
@@ -39,6 +50,7 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
     sub.on('message', this.onMessage);
     await sub.subscribe(this.notifier.channel, this.ratchet.channel);
     await this.reloadAll();
+    this.restamp();
     for (const f of this.flags.values()) await this.ratchet.loadBitmap(f.idKey);
     // a rebuild after a lost Redis can take long at scale: never hold up startup for it
     this.every(this.config.flags.ratchetHealIntervalMs, () => this.healRatchets());
@@ -59,6 +71,22 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
 
   all(): IterableIterator<CompiledFlag> {
     return this.flags.values();
+  }
+
+  get configStamp(): ConfigStamp {
+    return this.config_;
+  }
+
+  /**
+   * A client re-fetching after an event names the configuration it was told about; when this
+   * replica holds another one (the event came from a replica that applied a change first), it
+   * re-reads the flags table before answering. Concurrent callers share one check.
+   */
+  async catchUp(etag: string | undefined, lastModified: number | undefined): Promise<void> {
+    const behind = (etag !== undefined && etag !== this.config_.etag) || (lastModified !== undefined && lastModified > this.config_.lastModified);
+    if (!behind) return;
+    this.catchingUp ??= this.checkStamp().finally(() => (this.catchingUp = undefined));
+    await this.catchingUp;
   }
 
   onChange(listener: SnapshotListener): () => void {
@@ -94,6 +122,7 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   /** Installs a flag's new version (or removes it); false when the snapshot already had it. */
   private install(key: string, view: FlagView | null): boolean {
     const current = this.flags.get(key);
+    if (view) this.seen(view.updatedAt);
     if (!view || view.archivedAt) {
       cutoverMetrics.flagKilled.remove({ flag: key });
       return current ? (this.retire(current), this.flags.delete(key)) : false;
@@ -135,7 +164,18 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private seen(updatedAt: Date): void {
+    const sec = Math.floor(updatedAt.getTime() / 1000);
+    if (sec > this.config_.lastModified) this.config_ = { ...this.config_, lastModified: sec };
+  }
+
+  private restamp(): void {
+    const versions = [...this.flags.values()].map((f) => `${f.key}:${f.version}`).sort();
+    this.config_ = { ...this.config_, etag: createHash('sha1').update(versions.join(',')).digest('base64url') };
+  }
+
   private emit(keys: readonly string[]): void {
+    this.restamp();
     for (const l of this.listeners) l(keys);
   }
 

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
+import { ConversationEvaluationService } from './conversation-evaluation.service';
 import { EvaluatorAuth } from './evaluator-auth';
 import { FlagEvaluationService } from './flag-evaluation.service';
 import { FlagSnapshotService } from './flag-snapshot.service';
+import { FlagConversationsController } from './flag-conversations.controller';
 import { FlagsController } from './flags.controller';
 import { FlagsModule } from './flags.module';
 import { FlagsNotifier } from './flags.notifier';
 import { FlagsRepository } from './flags.repository';
+import { OfrepEvents } from './ofrep-events';
 import { OfrepRoutes } from './ofrep.routes';
 import { OFREP_OPENAPI_PATHS } from './ofrep.openapi';
 import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
@@ -16,8 +19,8 @@ import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
  */
 @Module({
   imports: [FlagsModule],
-  controllers: [FlagsController],
-  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, EvaluatorAuth, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
+  controllers: [FlagsController, FlagConversationsController],
+  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, ConversationEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
   exports: [FlagEvaluationService],
 })
 export class FlagsHttpModule {}

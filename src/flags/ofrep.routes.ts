@@ -1,8 +1,8 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { ZodError } from 'zod';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import { DomainError } from '../core/errors/domain-error';
 import { cutoverMetrics } from '../core/metrics/metrics';
 import { staticSecurityHeaders } from '../core/http/security-headers';
@@ -13,17 +13,18 @@ import { evalError, ofrepErrorBody, type ErrorCode, type EvalOutcome } from './e
 import { EvaluatorAuth } from './evaluator-auth';
 import { FlagEvaluationService } from './flag-evaluation.service';
 import { FlagSnapshotService } from './flag-snapshot.service';
+import { EVENTS_PATH, OfrepEvents } from './ofrep-events';
 import type { EvalContext } from './rules';
-import { ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
+import { bulkQuerySchema, conversationSchema, ofrepKeySchema, ofrepRequestSchema } from './ofrep.schemas';
+import { ConversationEvaluationService, toConversation, type Conversation } from './conversation-evaluation.service';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Helmet's headers, set by hand on the evaluation routes, which skip helmet's per-request middlewares. */
 const SECURITY_HEADERS = staticSecurityHeaders();
 const STATUS: Record<ErrorCode, number> = { TARGETING_KEY_MISSING: 400, INVALID_CONTEXT: 400, PARSE_ERROR: 400, FLAG_NOT_FOUND: 404, GENERAL: 500 };
 const EMPTY: EvalContext = Object.freeze({});
-const HEARTBEAT_MS = 15_000;
 
-type Parsed = { ok: true; ctx: EvalContext } | { ok: false; details: string };
+type Parsed = { ok: true; ctx: EvalContext; conversation: Conversation | null } | { ok: false; details: string };
 
 function parseContext(body: unknown): Parsed {
   // a body Fastify did not parse as JSON (the users module streams NDJSON/CSV bodies to any route)
@@ -31,8 +32,16 @@ function parseContext(body: unknown): Parsed {
     return { ok: false, details: 'body: send a JSON object with Content-Type: application/json' };
   }
   const r = ofrepRequestSchema.safeParse(body);
-  if (!r.success) return { ok: false, details: zodIssues(r.error, 'body').map((i) => `${i.field}: ${i.message}`).join('; ') };
-  return { ok: true, ctx: r.data?.context ?? EMPTY };
+  if (!r.success) return { ok: false, details: issues(r.error, 'body') };
+  const ctx = r.data?.context ?? EMPTY;
+  if (ctx.conversation === undefined) return { ok: true, ctx, conversation: null };
+  const c = conversationSchema.safeParse(ctx.conversation);
+  if (!c.success) return { ok: false, details: issues(c.error, 'body.context.conversation') };
+  return { ok: true, ctx, conversation: toConversation(c.data) };
+}
+
+function issues(err: ZodError, at: string): string {
+  return zodIssues(err, at).map((i) => `${i.field}: ${i.message}`).join('; ');
 }
 
 /**
@@ -42,15 +51,16 @@ function parseContext(body: unknown): Parsed {
  * shapes are kept here explicitly; OpenAPI describes the routes in docs/flags.md.
  */
 @Injectable()
-export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
+export class OfrepRoutes implements OnModuleInit {
   private readonly log = new Logger('ofrep');
-  private readonly streams = new Set<PassThrough>();
 
   constructor(
     private readonly host: HttpAdapterHost,
     private readonly evaluation: FlagEvaluationService,
     private readonly snapshot: FlagSnapshotService,
     private readonly auth: EvaluatorAuth,
+    private readonly events: OfrepEvents,
+    private readonly conversations: ConversationEvaluationService,
   ) {}
 
   onModuleInit(): void {
@@ -66,11 +76,8 @@ export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
     };
     app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', ...fast, ...timed('single'), handler: (req, reply) => this.single(req, reply) });
     app.route({ method: 'POST', url: '/ofrep/v1/evaluate/flags', ...fast, ...timed('bulk'), handler: (req, reply) => this.bulk(req, reply) });
-    app.route({ method: 'GET', url: '/ofrep/v1/events', onRequest, errorHandler, handler: (req, reply) => this.events(req, reply) });
-  }
-
-  onModuleDestroy(): void {
-    for (const s of this.streams) s.end();
+    const onStreamRequest = async (req: FastifyRequest) => void (await this.auth.checkStream(req));
+    app.route({ method: 'GET', url: EVENTS_PATH, onRequest: onStreamRequest, errorHandler, handler: (req, reply) => this.events.open(req, reply) });
   }
 
   private async single(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -78,38 +85,28 @@ export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
     const parsed = parseContext(req.body);
     if (!parsed.ok) return send(reply, evalError(key, 'INVALID_CONTEXT', parsed.details));
     if (!ofrepKeySchema.safeParse(key).success) return send(reply, evalError(key, 'FLAG_NOT_FOUND', `flag ${key} does not exist`));
-    const out = this.evaluation.evaluate(key, parsed.ctx);
+    const out = parsed.conversation ? this.conversations.evaluate(key, parsed.conversation) : this.evaluation.evaluate(key, parsed.ctx);
     return send(reply, out instanceof Promise ? await out : out);
   }
 
   private async bulk(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const parsed = parseContext(req.body);
-    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(ofrepErrorBody(undefined, 'INVALID_CONTEXT', parsed.details)));
-    const outs = this.evaluation.evaluateAll(parsed.ctx);
+    if (!parsed.ok) return badBulk(reply, parsed.details);
+    const query = bulkQuerySchema.safeParse(req.query ?? {});
+    if (!query.success) return badBulk(reply, issues(query.error, 'query'));
+    if (query.data.flagConfigEtag !== undefined || query.data.flagConfigLastModified !== undefined) {
+      await this.snapshot.catchUp(query.data.flagConfigEtag, query.data.flagConfigLastModified);
+    }
+    const conv = parsed.conversation;
+    const outs = conv ? [...this.snapshot.all()].map((f) => this.conversations.evaluateFlag(f, conv)) : this.evaluation.evaluateAll(parsed.ctx);
     const settled: EvalOutcome[] = outs.some((o) => o instanceof Promise) ? await Promise.all(outs) : (outs as EvalOutcome[]);
-    const body = `{"flags":[${settled.map((o) => o.json).join(',')}]}`;
+    const token = await this.auth.streamToken(req.headers.authorization!);
+    const streams = token ? `,"eventStreams":${this.events.advertise(token)}` : '';
+    const body = `{"flags":[${settled.map((o) => o.json).join(',')}]${streams}}`;
     const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
     void reply.header('etag', etag);
     if (notModified(req.headers['if-none-match'], etag)) return reply.code(304).headers(SECURITY_HEADERS).send();
     return reply.code(200).type(JSON_TYPE).headers(SECURITY_HEADERS).send(body);
-  }
-
-  /** Server-sent events: `flags_changed` with the changed keys, so clients re-fetch. */
-  private events(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const stream = new PassThrough();
-    this.streams.add(stream);
-    const off = this.snapshot.onChange((keys) => stream.write(`event: flags_changed\ndata: ${JSON.stringify({ keys })}\n\n`));
-    const beat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const close = () => {
-      clearInterval(beat);
-      off();
-      this.streams.delete(stream);
-      stream.end();
-    };
-    req.raw.on('close', close);
-    stream.on('close', close);
-    stream.write('retry: 2000\nevent: ready\ndata: {}\n\n');
-    return reply.code(200).header('content-type', 'text/event-stream').header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(stream);
   }
 
   /**
@@ -138,6 +135,10 @@ export class OfrepRoutes implements OnModuleInit, OnModuleDestroy {
 function notModified(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+function badBulk(reply: FastifyReply, details: string): FastifyReply {
+  return reply.code(400).type(JSON_TYPE).headers(SECURITY_HEADERS).send(JSON.stringify(ofrepErrorBody(undefined, 'INVALID_CONTEXT', details)));
 }
 
 function send(reply: FastifyReply, out: EvalOutcome): FastifyReply {

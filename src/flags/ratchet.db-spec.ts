@@ -101,4 +101,13 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
     const someSet = (await redis.keys(`${env.config.redis.prefix}:ratchet:${flagId}:u:*`))[0];
     expect(await redis.object('ENCODING', someSet)).toBe('intset');
   });
+
+  it('enabledAmong answers exact membership for many users in one call, in their order', async () => {
+    const on = (await sample('enabled', 20)).map((id) => ({ userId: BigInt(id), bucket: bucketOf(salt, id) }));
+    const off = (await sample('eligible', 12)).map((id) => ({ userId: BigInt(id), bucket: bucketOf(salt, id) }));
+    const mixed = on.flatMap((u, i) => (i < off.length ? [u, off[i]] : [u]));
+    const expected = on.flatMap((_, i) => (i < off.length ? [true, false] : [true]));
+    expect(await ratchet.enabledAmong(flagId, mixed)).toEqual(expected);
+    expect(await ratchet.enabledAmong(flagId, [])).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { RedisService } from '../core/redis/redis.service';
 import { PPM, bucketOf } from './bucketing';
@@ -31,6 +31,10 @@ for b, s, u in string.gmatch(ARGV[2], '(%d+):(%d+):(%d+)') do
   redis.call('SETBIT', KEYS[1], tonumber(b), 1)
 end
 return 1`;
+
+/** KEYS: sets; ARGV: the user id to look for in each. */
+const ARE_MEMBERS = `local out = {} for i = 1, #KEYS do out[i] = redis.call('SISMEMBER', KEYS[i], ARGV[i]) end return out`;
+const ARE_MEMBERS_SHA = createHash('sha1').update(ARE_MEMBERS).digest('hex');
 
 /** KEYS: lock, synced; ARGV: token, stamp. Sets the marker only while the lock is still ours. */
 const MARK_IF_LOCKED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], ARGV[2]) return 1 end return 0`;
@@ -105,6 +109,24 @@ export class RatchetService {
       bucket = bucketOf(flag.salt, targetingKey);
     }
     return (await this.redis.client.sismember(this.setKey(flagId, bucket, userId), userId.toString())) === 1;
+  }
+
+  /**
+   * Which of these users are enabled: one script call, so a single Redis round trip whatever
+   * their number (an ioredis pipeline object for 2 lookups cost about 2.5× the CPU of the script
+   * call). Buckets are the flag's, computed by the caller. Single Redis only, like WRITE_SETS.
+   */
+  async enabledAmong(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[]> {
+    const args = [...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];
+    try {
+      const replies = (await this.redis.client.evalsha(ARE_MEMBERS_SHA, users.length, ...args).catch((err: unknown) => {
+        if (!String(err).includes('NOSCRIPT')) throw err;
+        return this.redis.client.eval(ARE_MEMBERS, users.length, ...args); // first call, or Redis restarted: loads the script
+      })) as number[];
+      return replies.map((n) => n === 1);
+    } catch (err) {
+      throw new Error('ratchet lookup in Redis failed', { cause: err });
+    }
   }
 
   /** Whether any user of this flag is enabled at all (in this replica's copy of the bitmap). */

@@ -9,6 +9,19 @@ describe('cutover flags CLI against a running API', () => {
   });
   afterAll(() => api.close());
 
+  it('answers for a conversation, naming the participant who is not ready', async () => {
+    await api.request('POST', '/api/v1/flags', { body: { key: 'cli.conv', rolloutPercent: 100 } });
+    for (let i = 0; i < 100 && (await runCli(['flags', 'conversation', 'cli.conv', '1:capable'], cliEnv(api))).code !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const off = await runCli(['flags', 'conversation', 'cli.conv', '42:capable', '43', '--id', 'chat-1'], cliEnv(api));
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain('OFF for conversation chat-1: 43 is not ready (not_capable)');
+    expect(off.stdout).toMatch(/42\s+\d+\s+on\s+yes\s+-\s+yes/);
+    const on = await runCli(['--json', 'flags', 'conversation', 'cli.conv', '42:capable', '43:capable'], cliEnv(api));
+    expect(JSON.parse(on.stdout)).toMatchObject({ on: true, notReady: null });
+    const bad = await runCli(['flags', 'conversation', 'cli.conv', 'bob'], cliEnv(api));
+    expect(bad.code).toBe(1);
+  });
+
   it('lists and shows flags, as text and as JSON', async () => {
     const list = await runCli(['flags', 'list'], cliEnv(api));
     expect(list.code).toBe(0);

@@ -129,6 +129,21 @@ describe('bad input: property tests over every route', () => {
     expect(wrong).toEqual([]);
   }, 180_000);
 
+  it('answers any conversation context and any re-fetch parameters with an evaluation or a 400, never a 5xx', async () => {
+    const participant = fc.oneof(fc.string(), fc.constantFrom(...NASTY_STRINGS), fc.record({ targetingKey: fc.oneof(fc.string(), fc.integer()), e2eeCapable: fc.anything() }, { requiredKeys: [] }), fc.anything());
+    const conversation = fc.oneof(fc.anything(), fc.record({ id: fc.oneof(fc.string(), fc.anything()), participants: fc.oneof(fc.array(participant, { maxLength: 40 }), fc.anything()) }, { requiredKeys: [] }));
+    const query = fc.record({ flagConfigEtag: fc.oneof(fc.string(), fc.constantFrom(...NASTY_STRINGS)), flagConfigLastModified: fc.oneof(fc.string(), fc.integer().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(conversation, query, fc.boolean(), async (conv, q, bulk) => {
+        const qs = new URLSearchParams(q as Record<string, string>).toString();
+        const path = bulk ? `/ofrep/v1/evaluate/flags?${qs}` : '/ofrep/v1/evaluate/flags/fz-flag';
+        const r = await send('POST', path, { body: JSON.stringify({ context: { conversation: conv } }) });
+        return r.status === 200 || r.status === 400;
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+
   it('refuses a body that is not JSON on the OFREP routes (400, not an evaluation of an empty context)', async () => {
     for (const ct of ['application/x-ndjson', 'text/csv']) {
       for (const path of ['/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags/fz-flag']) {

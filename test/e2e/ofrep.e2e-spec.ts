@@ -185,7 +185,7 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     await api.request('POST', '/api/v1/flags/raw.all/revive', { body: { reason: 'test' }, headers: { 'if-match': '"2"' } });
   });
 
-  it('streams flags_changed events so that clients re-fetch', async () => {
+  it('streams refetchEvaluation messages naming the changed flags so that clients re-fetch', async () => {
     const ac = new AbortController();
     const res = await fetch(`${api.url}/ofrep/v1/events`, { headers: { authorization: `Bearer ${key}` }, signal: ac.signal });
     expect(res.status).toBe(200);
@@ -195,7 +195,7 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     const read = (async () => {
       // An earlier test's revive of raw.all may still be on its way through Redis: read until
       // the event that names raw.half (events may carry several keys).
-      while (!/event: flags_changed\ndata: \{"keys":\[[^\]]*"raw\.half"/.test(text)) {
+      while (!/event: message\ndata: \{"type":"refetchEvaluation".*"keys":\[[^\]]*"raw\.half"/.test(text)) {
         const { value, done } = await reader.read();
         if (done) break;
         text += new TextDecoder().decode(value);
@@ -205,8 +205,8 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     await api.request('POST', '/api/v1/flags/raw.half/rollout', { body: { rolloutPercent: 51 }, headers: { 'if-match': current.headers.get('etag')! } });
     await Promise.race([read, new Promise((r) => setTimeout(r, 5000))]);
     ac.abort();
-    expect(text).toContain('event: ready');
-    expect(text).toMatch(/event: flags_changed\ndata: \{"keys":\[[^\]]*"raw\.half"[^\]]*\]\}/);
+    expect(text).toContain(': ready');
+    expect(text).toMatch(/id: \S+\nevent: message\ndata: \{"type":"refetchEvaluation","etag":"\S+","lastModified":\d+,"keys":\[[^\]]*"raw\.half"[^\]]*\]\}/);
   });
 
   it('ratchet: an enabled user stays on after a kill and after the rollout is lowered, and is rebuilt from PostgreSQL when Redis loses it', async () => {

@@ -32,6 +32,7 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'GET /api/v1/audit': 'viewer',
   'GET /api/v1/flags': 'viewer',
   'GET /api/v1/flags/:key': 'viewer',
+  'POST /api/v1/flags/:key/conversations/evaluate': 'viewer',
   'GET /api/v1/progress/campaigns': 'viewer',
   'GET /api/v1/campaigns': 'viewer',
   'GET /api/v1/campaigns/:id': 'viewer',

@@ -57,6 +57,35 @@ function describe(f: FlagView): string {
   ]);
 }
 
+interface ConversationAnswer {
+  flag: string;
+  conversationId: string;
+  on: boolean;
+  variant: string;
+  reason: string;
+  notReady: { participant: string; reason: string } | null;
+  participants: Array<{ targetingKey: string; bucket: number; variant: string; capable: boolean; ratchetEnabled: boolean; ready: boolean; why: string | null }>;
+}
+
+/** `42` is a user id; `42:capable` also says every device of theirs can do E2EE. */
+function participant(value: string, previous: unknown[] = []): unknown[] {
+  const m = /^([0-9]{1,19})(:capable)?$/.exec(value);
+  if (!m) throw new InvalidArgumentError('must be a user id, optionally followed by :capable');
+  return [...previous, m[2] ? { targetingKey: m[1], e2eeCapable: true } : m[1]];
+}
+
+function describeConversation(r: ConversationAnswer): string {
+  const head = r.on ? `ON for conversation ${r.conversationId}` : `OFF for conversation ${r.conversationId}: ${r.notReady?.participant} is not ready (${r.notReady?.reason})`;
+  return `${head}\n${table(r.participants, [
+    { header: 'USER', value: (p) => p.targetingKey },
+    { header: 'BUCKET', value: (p) => p.bucket, align: 'right' },
+    { header: 'VARIANT', value: (p) => p.variant },
+    { header: 'CAPABLE', value: (p) => (p.capable ? 'yes' : '-') },
+    { header: 'ENABLED', value: (p) => (p.ratchetEnabled ? 'yes' : '-') },
+    { header: 'READY', value: (p) => (p.ready ? 'yes' : `no: ${p.why}`) },
+  ])}`;
+}
+
 /** A write with If-Match: the version given, or the one just read (a change in between is a 409). */
 async function write(ctx: CliContext, key: string, action: string, body: unknown, ifMatch?: number): Promise<void> {
   const client = ctx.client();
@@ -65,7 +94,7 @@ async function write(ctx: CliContext, key: string, action: string, body: unknown
   ctx.out().result(res, describe);
 }
 
-/** `cutover flags list|get|kill|revive|set-rollout` — flags (viewer reads, operator writes). */
+/** `cutover flags list|get|conversation|kill|revive|set-rollout` — flags (viewer reads, operator writes). */
 export function register(program: Command, ctx: CliContext): void {
   const flags = program.command('flags').description('inspect flags, kill or revive them, set their rollout');
 
@@ -101,6 +130,18 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--if-match <version>', 'only if the flag is still at this version', positiveInt)
       .action((key: string, o: { reason: string; ifMatch?: number }) => write(ctx, key, action, { reason: o.reason }, o.ifMatch));
   }
+
+  apiCommand(flags, 'conversation', 'is the flag on for a conversation? on only when every participant is enabled, or in the rollout and capable', {
+    role: 'viewer',
+    routes: ['POST /api/v1/flags/:key/conversations/evaluate'],
+  })
+    .argument('<key>', 'flag key', flagKey)
+    .argument('<participants...>', 'user ids (up to 32), each optionally with :capable', (v: string, prev: unknown[] | undefined) => participant(v, prev))
+    .option('--id <conversationId>', 'the conversation id shown in the answer', 'cli')
+    .action(async (key: string, participants: unknown[], o: { id: string }) => {
+      const res = await ctx.client().post<ConversationAnswer>(`/api/v1/flags/${key}/conversations/evaluate`, { conversation: { id: o.id, participants } });
+      ctx.out().result(res, describeConversation);
+    });
 
   apiCommand(flags, 'set-rollout', 'set the fallthrough rollout (raising it only adds users)', {
     role: 'operator',

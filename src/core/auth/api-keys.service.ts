@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../clock/clock';
 import { PrismaService, type Db } from '../database/prisma.service';
 import { ConflictError, NotFoundError } from '../errors/domain-error';
-import { apiKeyMatches, generateApiKey, hashApiKey, parseApiKey } from './api-key-format';
+import { apiKeyMatches, eventStreamSignature, generateApiKey, hashApiKey, parseApiKey, parseEventStreamToken, signatureMatches } from './api-key-format';
 import { ApiKeysRepository } from './api-keys.repository';
 import { SYSTEM_ACTOR, type Actor, type ApiKeyRecord, type ApiKeyView, type Role } from './auth.types';
 import { LastUsedRecorder } from './last-used';
@@ -43,17 +43,40 @@ export class ApiKeysService implements OnModuleDestroy {
   async authenticate(key: string): Promise<Actor | null> {
     const parsed = parseApiKey(key);
     if (!parsed) return null;
-    const now = this.clock.nowMs();
-    let entry = this.cache.get(parsed.prefix);
-    if (!entry || entry.until < now) {
-      entry = { rec: await this.repo.findByPrefix(parsed.prefix), until: now + CACHE_TTL_MS };
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(parsed.prefix, entry);
-    }
-    const rec = entry.rec;
+    const rec = await this.record(parsed.prefix);
     if (!rec || rec.revokedAt || !apiKeyMatches(key, rec.hash)) return null;
-    this.lastUsed.touch(rec.id, now);
+    this.lastUsed.touch(rec.id, this.clock.nowMs());
     return { id: rec.id.toString(), name: rec.name, role: rec.role };
+  }
+
+  /**
+   * A token that opens the OFREP event stream for this key (a browser's EventSource cannot
+   * send an Authorization header, so the stream URL carries it). Derived from the stored hash:
+   * stable for the key's life, useless for anything but the event stream, dead with the key.
+   */
+  async eventStreamToken(key: string): Promise<string | null> {
+    const parsed = parseApiKey(key);
+    const rec = parsed ? await this.record(parsed.prefix) : null;
+    return rec && !rec.revokedAt && apiKeyMatches(key, rec.hash) ? `${rec.prefix}.${eventStreamSignature(rec.hash)}` : null;
+  }
+
+  /** The actor an event-stream token stands for, or null when it is malformed, forged or its key revoked. */
+  async authenticateEventStreamToken(token: string): Promise<Actor | null> {
+    const parsed = parseEventStreamToken(token);
+    const rec = parsed ? await this.record(parsed.prefix) : null;
+    if (!rec || rec.revokedAt || !signatureMatches(parsed!.signature, eventStreamSignature(rec.hash))) return null;
+    return { id: rec.id.toString(), name: rec.name, role: rec.role };
+  }
+
+  private async record(prefix: string): Promise<ApiKeyRecord | null> {
+    const now = this.clock.nowMs();
+    let entry = this.cache.get(prefix);
+    if (!entry || entry.until < now) {
+      entry = { rec: await this.repo.findByPrefix(prefix), until: now + CACHE_TTL_MS };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(prefix, entry);
+    }
+    return entry.rec;
   }
 
   /** Waits for the last-use writes already started (tests). */

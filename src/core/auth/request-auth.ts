@@ -34,10 +34,18 @@ export class RequestAuth {
 
   async authenticate(authorization: string | undefined, ip: string, required: Role): Promise<Actor> {
     const token = bearerToken(authorization);
-    const actor = token ? await this.keys.authenticate(token) : null;
+    return this.admit(token ? await this.keys.authenticate(token) : null, ip, required, token ? 'unknown or revoked API key' : undefined);
+  }
+
+  /** The same check for an OFREP event-stream token (`?token=` of the bulk answer's `eventStreams`). */
+  async authenticateStreamToken(token: string, ip: string, required: Role): Promise<Actor> {
+    return this.admit(await this.keys.authenticateEventStreamToken(token), ip, required, 'unknown, forged or revoked event-stream token');
+  }
+
+  private async admit(actor: Actor | null, ip: string, required: Role, unknownMessage: string | undefined): Promise<Actor> {
     if (!actor) {
       await this.failures.consume(ip);
-      throw new UnauthorizedError(token ? 'unknown or revoked API key' : undefined);
+      throw new UnauthorizedError(unknownMessage);
     }
     if (actor.role === 'system' || !roleSatisfies(actor.role, required)) throw new ForbiddenError(actor.role, rolesAllowed(required));
     return actor;
