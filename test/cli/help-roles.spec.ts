@@ -32,7 +32,7 @@ describe('CLI help states the key each command needs', () => {
     expect(commands.map((c) => c.name).sort()).toEqual([
       'campaign approve', 'campaign halt', 'campaign pause', 'campaign progress', 'campaign promote', 'campaign resume', 'campaign start', 'campaign watch',
       'campaigns list',
-      'flags get', 'flags kill', 'flags list', 'flags revive', 'flags set-rollout',
+      'flags conversation', 'flags get', 'flags kill', 'flags list', 'flags revive', 'flags set-rollout',
       'keys create', 'keys list', 'keys revoke',
       'users explain', 'users get', 'users import', 'users seed', 'users update',
     ]);
