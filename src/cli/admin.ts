@@ -8,7 +8,7 @@ import { loadConfigOrExit } from '../config/config';
 import { ConfigModule } from '../config/config.module';
 import { AuditModule } from '../core/audit/audit.module';
 import { ApiKeysService } from '../core/auth/api-keys.service';
-import { AuthModule } from '../core/auth/auth.module';
+import { ApiKeysModule } from '../core/auth/auth.module';
 import type { Actor } from '../core/auth/auth.types';
 import { Clock, SystemClock } from '../core/clock/clock';
 import { DatabaseModule } from '../core/database/database.module';
@@ -44,7 +44,7 @@ interface MintOptions {
 
 async function mintAdminKey(o: MintOptions, out: Output): Promise<void> {
   const config = loadConfigOrExit();
-  @Module({ imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, AuditModule, AuthModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, AuditModule, ApiKeysModule] })
   class RecoveryModule {}
   const app = await NestFactory.createApplicationContext(RecoveryModule, { logger: ['error'] });
   try {

@@ -3,6 +3,11 @@ import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 import { RequestAuth } from './request-auth';
 
+/** Keys themselves (database only): what `cutover-admin` needs on a machine without the API's Redis. */
 @Global()
-@Module({ providers: [ApiKeysRepository, ApiKeysService, RequestAuth], exports: [ApiKeysService, RequestAuth] })
+@Module({ providers: [ApiKeysRepository, ApiKeysService], exports: [ApiKeysService] })
+export class ApiKeysModule {}
+
+@Global()
+@Module({ imports: [ApiKeysModule], providers: [RequestAuth], exports: [ApiKeysModule, RequestAuth] })
 export class AuthModule {}
