@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../support/app';
+import { waitFor } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -90,11 +91,9 @@ describe('API key safety', () => {
     const before = await api.request('GET', '/api/v1/keys', { key: cli.CUTOVER_API_KEY });
     expect(before.body.items.find((k: { name: string }) => k.name === 'watcher').lastUsedAt).toBeNull();
     expect((await api.request('GET', '/api/v1/campaigns', { key: viewer.body.key })).status).toBe(200);
-    let listed = '';
-    for (let i = 0; i < 50 && !/watcher\s+viewer\s+\S+\s+\S+\s+20\d\d-/.test(listed); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      listed = (await run('cutover', ['keys', 'list'], cli)).stdout;
-    }
-    expect(listed).toMatch(/watcher\s+viewer\s+\S+\s+\S+\s+20\d\d-\d\d-\d\dT/);
+    // The CLI prints local times with their zone: CREATED and LAST USED are both dates, REVOKED is "-".
+    const row = /watcher\s+viewer\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+\s+-/;
+    const listed = await waitFor('the viewer key listed with a LAST USED time', async () => (await run('cutover', ['keys', 'list'], cli)).stdout, (out) => row.test(out), 10_000);
+    expect(listed).toMatch(row);
   });
 });
