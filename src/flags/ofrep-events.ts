@@ -18,11 +18,16 @@ const INACTIVITY_DELAY_SEC = 120;
 @Injectable()
 export class OfrepEvents implements OnModuleDestroy {
   private readonly streams = new Map<PassThrough, FastifyReply>();
+  private closing = false;
 
   constructor(private readonly snapshot: FlagSnapshotService) {}
 
-  /** Open streams would hold the server's close until their clients leave: cut them. */
+  /**
+   * Open streams would hold the server's close until their clients leave: cut them, and refuse
+   * the reconnects EventSource clients make while the rest of the app shuts down.
+   */
   onModuleDestroy(): void {
+    this.closing = true;
     for (const [stream, reply] of this.streams) {
       stream.end();
       reply.raw.destroy();
@@ -47,6 +52,13 @@ export class OfrepEvents implements OnModuleDestroy {
   }
 
   open(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    if (this.closing) {
+      return reply
+        .code(503)
+        .header('retry-after', '2')
+        .header('connection', 'close')
+        .send({ code: 'service.shutting_down', message: 'this replica is shutting down; reconnect to another', details: { retryAfterSeconds: 2 } });
+    }
     const stream = new PassThrough();
     this.streams.set(stream, reply);
     const off = this.snapshot.onChange((keys) => stream.write(this.message(keys)));

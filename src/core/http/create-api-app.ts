@@ -33,6 +33,9 @@ export async function createApiApp(module: Type<unknown>, config: AppConfig, log
     routerOptions: { maxParamLength: 1000 },
     clientErrorHandler: onClientError,
     frameworkErrors: onFrameworkError,
+    // Nest closes the server after its modules (database, Redis) are gone, so no request still
+    // open then can finish; an event stream or a request stuck on a closed pool must not hold it
+    forceCloseConnections: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module.valueOf() as Type<unknown>, adapter, {
     logger: new PinoNestLogger(logger),
