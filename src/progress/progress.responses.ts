@@ -7,20 +7,13 @@ const counts = z
   .object(Object.fromEntries([...STATES, 'total'].map((s) => [s, z.number().int()])) as Record<(typeof STATES)[number] | 'total', z.ZodNumber>)
   .meta({ id: 'StateCounts', description: 'users per migration state, and their total' });
 
+const campaignHead = z.object({ id: idString, key: z.string(), name: z.string(), status: z.enum(CAMPAIGN_STATUSES), version: z.number().int() });
+
 const rampStep = z.object({ ppm: z.number().int(), holdMinutes: z.number(), requiresApproval: z.boolean(), pointOfNoReturn: z.boolean() });
 
 export const progressSchema = z
   .object({
-    campaign: z.object({
-      id: idString,
-      key: z.string(),
-      name: z.string(),
-      status: z.enum(CAMPAIGN_STATUSES),
-      version: z.number().int(),
-      populationSize: z.number().int(),
-      startedAt: nullableDateTime,
-      completedAt: nullableDateTime,
-    }),
+    campaign: campaignHead.extend({ populationSize: z.number().int(), startedAt: nullableDateTime, completedAt: nullableDateTime }),
     at: dateTime,
     counts,
     enabledShare: z.number().min(0).max(1),
@@ -73,12 +66,7 @@ export const progressHistorySchema = z
 export const progressOverviewSchema = z
   .object({
     items: z.array(
-      z.object({
-        id: idString,
-        key: z.string(),
-        name: z.string(),
-        status: z.enum(CAMPAIGN_STATUSES),
-        version: z.number().int(),
+      campaignHead.extend({
         currentStep: z.number().int(),
         admittedPpm: z.number().int(),
         counts,
