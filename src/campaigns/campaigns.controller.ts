@@ -96,7 +96,6 @@ export class CampaignsController {
     return this.act(p.id, 'resume', m, a, r, b.reason);
   }
 
-  /** The kill switch for intake: a reason is required. */
   @Documented('Halt intake at once: the kill switch; a reason is required (If-Match)', campaignSchema)
   @Post(':id/halt')
   @KillSwitch()

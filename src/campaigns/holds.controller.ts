@@ -20,13 +20,11 @@ import {
 import { Documented } from '../core/http/openapi/api-docs.decorators';
 import { holdListSchema, holdSchema, placedHoldSchema, releasedHoldSchema } from './campaigns.responses';
 
-/** Holds over part of a campaign's population: place (POST), list (GET), release (DELETE). */
 @ApiTags('holds')
 @Controller('api/v1/campaigns')
 export class HoldsController {
   constructor(private readonly holds: HoldsService) {}
 
-  /** 201 with the new hold; 200 with the existing one when the same filter is already held. */
   @Documented('Hold part of the population (a filter); repeating the same filter answers the existing hold', { schema: placedHoldSchema, status: 201, description: 'the new hold' }, { schema: placedHoldSchema, status: 200, description: 'an active hold with this filter already existed' })
   @Post(':id/holds')
   @Roles('operator')

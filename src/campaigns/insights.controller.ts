@@ -9,13 +9,11 @@ import { campaignUserParamSchema, forecastQuerySchema, type CampaignUserParamInp
 import { Documented } from '../core/http/openapi/api-docs.decorators';
 import { forecastSchema, userExplanationSchema } from './campaigns.responses';
 
-/** "How big is the next step?" and "why is this user (not) encrypted?" */
 @ApiTags('ramp')
 @Controller('api/v1/campaigns')
 export class InsightsController {
   constructor(private readonly insights: InsightsService) {}
 
-  /** Users a rollout of ?ppm= (or ?percent=, default: the next step) newly admits, and the ETA. */
   @Documented('How many users a rollout (default: the next step) newly admits, and how long it takes', forecastSchema)
   @Get(':id/forecast')
   @Roles('viewer')

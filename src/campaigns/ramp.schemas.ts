@@ -44,7 +44,6 @@ export const guardrailRuleSchema = z.strictObject({
 
 export const guardrailRulesSchema = z.array(guardrailRuleSchema).max(50);
 
-/** PUT /campaigns/:id/ramp — the plan and, optionally, the guardrails. */
 export const setRampSchema = z.strictObject({
   steps: rampStepsSchema,
   guardrails: guardrailRulesSchema.optional(),

@@ -28,7 +28,6 @@ export class EnrolmentController {
     private readonly retry: RetryFailedService,
   ) {}
 
-  /** A user asks to move now: admitted whatever the ramp says, if their devices can. */
   @Documented('A user asks to move now: admitted whatever the ramp says, if their devices can', userMigrationSchema)
   @Post(':id/opt-in')
   @HttpCode(200)
@@ -52,7 +51,6 @@ export class EnrolmentController {
 export class RecoveryController {
   constructor(private readonly enrolment: EnrolmentService) {}
 
-  /** An enabled user set up a recovery method (pin, recovery code, cloud backup, keychain). */
   @Documented('Record that an enabled user set up a recovery method', recoveryResultSchema)
   @Post(':id/recovery')
   @HttpCode(200)

@@ -25,7 +25,6 @@ export class ProgressController {
     private readonly hub: ProgressStreamHub,
   ) {}
 
-  /** Every campaign with its counts, newest first (keyset: `cursor` = last id seen). */
   @Documented('Every campaign with its counts, newest first (keyset pages)', progressOverviewSchema)
   @Get('progress/campaigns')
   overview(@Query(new ZodQuery(overviewQuerySchema)) q: OverviewQuery) {

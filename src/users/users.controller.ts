@@ -41,7 +41,6 @@ export class UsersController {
     private readonly importer: UsersImportService,
   ) {}
 
-  /** What the import endpoint accepts; a cheap check of key and role before streaming a file. */
   @Documented('What the import accepts: a cheap check of key and role before streaming a file', importLimitsSchema)
   @Get('import')
   @Roles('operator')
@@ -49,7 +48,6 @@ export class UsersController {
     return this.importer.limits();
   }
 
-  /** Streamed NDJSON or CSV body; rows are upserted by id, so re-running changes nothing. */
   @Documented('Import users from a streamed NDJSON or CSV file; rows are upserted by id', importSummarySchema)
   @RequestContent({ content: importFileSchemas, description: 'one user a line: id, country, platform, appVersion, e2eeCapable and any other attributes' })
   @Post('import')

@@ -68,7 +68,6 @@ export function renderProgress(p: ProgressDoc): string {
   ].join('\n');
 }
 
-/** Parses `event:`/`data:` blocks of a server-sent-events body. */
 export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder();
   let buf = '';
@@ -138,7 +137,6 @@ function campaignRef(value: string): string {
   return value;
 }
 
-/** `cutover campaigns list`, `cutover campaign watch|progress|start|pause|resume|halt|promote|approve`. */
 export function register(program: Command, ctx: CliContext): void {
   const campaigns = program.command('campaigns').description('list campaigns with their progress');
   apiCommand(campaigns, 'list', 'campaigns newest first, with enabled share (keyset pages)', { role: 'viewer', routes: ['GET /api/v1/progress/campaigns'] })

@@ -7,7 +7,6 @@ import { keyValues } from '../output';
 import { apiCommand } from '../needs';
 import type { ApiSchema } from '../api-types';
 
-/** GET /api/v1/campaigns/:id/users/:userId */
 export type Explanation = ApiSchema<'UserExplanation'>;
 
 const pct = (ppm: number) => `${(ppm / 10_000).toFixed(ppm % 10_000 === 0 ? 0 : 2)}%`;

@@ -68,7 +68,6 @@ async function write(ctx: CliContext, key: string, action: string, body: unknown
   ctx.out().result(res, describe);
 }
 
-/** `cutover flags list|get|conversation|kill|revive|set-rollout` — flags (viewer reads, operator writes). */
 export function register(program: Command, ctx: CliContext): void {
   const flags = program.command('flags').description('inspect flags, kill or revive them, set their rollout');
 

@@ -10,7 +10,6 @@ const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
 
 type KeyView = ApiSchema<'ApiKey'>;
 
-/** `cutover keys create|list|revoke` — API keys (admin role). */
 export function register(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('manage API keys (needs an admin key)');
 

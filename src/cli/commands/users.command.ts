@@ -81,7 +81,6 @@ function userText(u: UserView): string {
   ]);
 }
 
-/** `cutover users import|seed|get|update`. */
 export function register(program: Command, ctx: CliContext): void {
   const users = program.command('users').description('the population: import, seed, read and change users');
 

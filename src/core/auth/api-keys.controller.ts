@@ -22,7 +22,6 @@ import { apiKeyPageSchema, apiKeySchema, createdApiKeySchema } from './api-keys.
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
-  /** The key is in this response only; it is stored hashed. */
   @Documented('Create an API key; the key is in this answer only', createdApiKeySchema)
   @Post()
   create(@Body(new ZodBody(createApiKeySchema)) body: CreateApiKeyInput, @CurrentActor() actor: Actor) {

@@ -24,7 +24,6 @@ export class HealthController {
     return { status: 'up' };
   }
 
-  /** Ready when PostgreSQL and Redis both answer; 503 otherwise, naming which is down. */
   @Documented('Readiness: PostgreSQL and Redis both answer', readySchema, { schema: readySchema, status: 503, description: 'a dependency is down; `checks` names it' })
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {

@@ -39,7 +39,6 @@ function bigintSafe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Builds the API application: Fastify, security headers, CORS, errors, OpenAPI at /docs. */
 const pinoLevels: Record<string, number> = levels.values;
 
 export async function createApiApp(module: Type<unknown>, config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
