@@ -10,7 +10,6 @@ import { ControlProcessor } from './migration/control.processor';
 import { MigrationProcessor } from './migration/migration.processor';
 import { SamplerProcessor } from './progress/sampler.processor';
 
-/** Every BullMQ consumer of the worker process. */
 export const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [MigrationProcessor, ControlProcessor, RampProcessor, SamplerProcessor];
 
 /** After the drain, how long Nest's own teardown (PostgreSQL, Redis, metrics server) may take. */
@@ -23,10 +22,9 @@ const TEARDOWN_MS = 10_000;
  *
  * Nest runs `onModuleDestroy` before its shutdown hooks, root module first and the global
  * CoreModule last; this provider lives in the root WorkerModule, so it runs while PostgreSQL
- * and Redis are still open. Without it, @nestjs/bullmq closed the workers only in
- * `onApplicationShutdown`, after Prisma had ended its pool: a job whose query was waiting for a
- * pool connection at that moment waited forever (pg-pool serves no waiter once `end()` is
- * called), so the graceful BullMQ close, and with it `app.close()`, never returned.
+ * and Redis are still open. @nestjs/bullmq alone closes the workers in `onApplicationShutdown`,
+ * after Prisma has ended its pool, and pg-pool serves no waiter once `end()` is called, so a
+ * job waiting for a connection would keep `app.close()` from ever returning.
  */
 @Injectable()
 export class WorkerDrain implements OnModuleDestroy {

@@ -1,7 +1,6 @@
 import { InvalidTransitionError } from '../core/errors/domain-error';
 import type { CampaignAction, CampaignStatus } from './campaigns.types';
 
-/** The campaign lifecycle as a table: which status may follow which. */
 const NEXT: Record<CampaignStatus, readonly CampaignStatus[]> = {
   draft: ['running'],
   running: ['paused', 'halted', 'completed'],

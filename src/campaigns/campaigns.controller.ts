@@ -23,6 +23,8 @@ import {
 } from './campaigns.schemas';
 import { CampaignsService } from './campaigns.service';
 import type { Campaign, CampaignAction } from './campaigns.types';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { campaignPageSchema, campaignSchema } from './campaigns.responses';
 
 function send(reply: FastifyReply, c: Campaign, status = 200): unknown {
   void reply.status(status).header('etag', etagFor(c.version));
@@ -34,12 +36,14 @@ function send(reply: FastifyReply, c: Campaign, status = 200): unknown {
 export class CampaignsController {
   constructor(private readonly campaigns: CampaignsService) {}
 
+  @Documented('Create a campaign (draft) for an admission flag', campaignSchema)
   @Post()
   @Roles('operator')
   async create(@Body(new ZodBody(createCampaignSchema)) body: CreateCampaignInput, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     return send(reply, await this.campaigns.create(body, actor), 201);
   }
 
+  @Documented('List campaigns, newest first (keyset pages)', campaignPageSchema)
   @Get()
   @Roles('viewer')
   async list(@Query(new ZodQuery(listCampaignsSchema)) q: ListCampaignsInput) {
@@ -47,12 +51,14 @@ export class CampaignsController {
     return { items: toJsonSafe(items), nextCursor: items.length === q.limit ? String(items[items.length - 1].id) : null };
   }
 
+  @Documented('Read a campaign by id or key; its ETag is the version', campaignSchema)
   @Get(':id')
   @Roles('viewer')
   async get(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Res({ passthrough: true }) reply: FastifyReply) {
     return send(reply, await this.campaigns.get(p.id));
   }
 
+  @Documented('Change name, description, population filter or pacing (If-Match)', campaignSchema)
   @Patch(':id')
   @Roles('operator')
   async patch(
@@ -65,6 +71,7 @@ export class CampaignsController {
     return send(reply, await this.campaigns.patch(p.id, body, versionFromIfMatch(ifMatch), actor));
   }
 
+  @Documented('Start the campaign (If-Match)', campaignSchema)
   @Post(':id/start')
   @HttpCode(200)
   @Roles('operator')
@@ -72,6 +79,7 @@ export class CampaignsController {
     return this.act(p.id, 'start', m, a, r, b.reason);
   }
 
+  @Documented('Pause intake; in-flight backend calls finish (If-Match)', campaignSchema)
   @Post(':id/pause')
   @KillSwitch()
   @HttpCode(200)
@@ -80,6 +88,7 @@ export class CampaignsController {
     return this.act(p.id, 'pause', m, a, r, b.reason);
   }
 
+  @Documented('Resume a paused or halted campaign (If-Match)', campaignSchema)
   @Post(':id/resume')
   @HttpCode(200)
   @Roles('operator')
@@ -87,7 +96,7 @@ export class CampaignsController {
     return this.act(p.id, 'resume', m, a, r, b.reason);
   }
 
-  /** The kill switch for intake: a reason is required. */
+  @Documented('Halt intake at once: the kill switch; a reason is required (If-Match)', campaignSchema)
   @Post(':id/halt')
   @KillSwitch()
   @HttpCode(200)
@@ -96,6 +105,7 @@ export class CampaignsController {
     return this.act(p.id, 'halt', m, a, r, b.reason);
   }
 
+  @Documented('Mark the campaign completed (If-Match)', campaignSchema)
   @Post(':id/complete')
   @HttpCode(200)
   @Roles('operator')

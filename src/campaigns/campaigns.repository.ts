@@ -90,10 +90,8 @@ export class CampaignsRepository {
   /**
    * One conditional statement: status `from` → `to` at `expectedVersion`. Times come from
    * `clock_timestamp()` so that halt-to-last-commit is measured on one clock (PostgreSQL's).
-   * The row lock is taken first (`locked`), so the times are read once the lock is held: an
-   * UPDATE alone computed them before waiting for the batch claims' FOR SHARE locks, and new
-   * claims could still take theirs meanwhile, so a claim that committed before the halt could
-   * carry a later `started_at` than the halt's `halted_at`.
+   * The row lock is taken first (`locked`) and the times read once it is held, so no claim
+   * that committed before the halt carries a later `started_at` than the halt's `halted_at`.
    */
   async transition(id: bigint, expectedVersion: number, from: CampaignStatus, to: CampaignStatus, fx: TransitionEffects, db: Db): Promise<Campaign | null> {
     const n = await db.$executeRaw`

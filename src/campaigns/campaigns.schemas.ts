@@ -27,7 +27,8 @@ export const createCampaignSchema = z
     populationFilter: populationFilterSchema.default({}),
     pacing: pacingSchema.default({}),
   })
-  .refine((v) => v.flag !== undefined || v.flagId !== undefined, { message: 'give the admission flag as flag (key) or flagId', path: ['flag'] });
+  .refine((v) => v.flag !== undefined || v.flagId !== undefined, { message: 'give the admission flag as flag (key) or flagId', path: ['flag'] })
+  .meta({ id: 'CreateCampaignRequest' });
 export type CreateCampaignInput = z.infer<typeof createCampaignSchema>;
 
 export const patchCampaignSchema = z
@@ -38,7 +39,8 @@ export const patchCampaignSchema = z
     pacing: pacingSchema.optional(),
     reason: reasonSchema.optional(),
   })
-  .refine((v) => Object.keys(v).some((k) => k !== 'reason'), { message: 'nothing to change' });
+  .refine((v) => Object.keys(v).some((k) => k !== 'reason'), { message: 'nothing to change' })
+  .meta({ id: 'PatchCampaignRequest' });
 export type PatchCampaignInput = z.infer<typeof patchCampaignSchema>;
 
 export const listCampaignsSchema = z.strictObject({
@@ -54,8 +56,8 @@ export const campaignRefSchema = z.strictObject({
 });
 export type CampaignRefInput = z.infer<typeof campaignRefSchema>;
 
-export const actionBodySchema = z.strictObject({ reason: reasonSchema.optional() });
+export const actionBodySchema = z.strictObject({ reason: reasonSchema.optional() }).meta({ id: 'ActionRequest' });
 export type ActionBodyInput = z.infer<typeof actionBodySchema>;
 
-export const haltBodySchema = z.strictObject({ reason: reasonSchema });
+export const haltBodySchema = z.strictObject({ reason: reasonSchema }).meta({ id: 'HaltRequest' });
 export type HaltBodyInput = z.infer<typeof haltBodySchema>;

@@ -35,7 +35,6 @@ export function usersInRange(bins: readonly HistogramBin[], fromPpm: number, toP
   return { users: u, eligible: e, ineligible: u - e, exact };
 }
 
-/** The histogram bins a range touches. */
 export function binsOf(fromPpm: number, toPpm: number): { first: number; last: number } {
   return { first: Math.floor(fromPpm / BIN_PPM), last: Math.max(Math.floor(fromPpm / BIN_PPM), Math.ceil(toPpm / BIN_PPM) - 1) };
 }

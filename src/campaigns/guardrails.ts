@@ -62,7 +62,6 @@ export interface GuardrailEvaluation {
 
 const SEVERITY: Record<GuardrailVerdict, number> = { ok: 0, throttle: 1, pause: 2, halt: 3 };
 
-/** The more severe of two verdicts. */
 export function worst(a: GuardrailVerdict, b: GuardrailVerdict): GuardrailVerdict {
   return SEVERITY[a] >= SEVERITY[b] ? a : b;
 }

@@ -17,14 +17,15 @@ import {
   type ListHoldsInput,
   type ReleaseHoldInput,
 } from './ramp.schemas';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { holdListSchema, holdSchema, placedHoldSchema, releasedHoldSchema } from './campaigns.responses';
 
-/** Holds over part of a campaign's population: place (POST), list (GET), release (DELETE). */
 @ApiTags('holds')
 @Controller('api/v1/campaigns')
 export class HoldsController {
   constructor(private readonly holds: HoldsService) {}
 
-  /** 201 with the new hold; 200 with the existing one when the same filter is already held. */
+  @Documented('Hold part of the population (a filter); repeating the same filter answers the existing hold', { schema: placedHoldSchema, status: 201, description: 'the new hold' }, { schema: placedHoldSchema, status: 200, description: 'an active hold with this filter already existed' })
   @Post(':id/holds')
   @Roles('operator')
   async create(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(createHoldSchema)) b: CreateHoldInput, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: FastifyReply) {
@@ -33,12 +34,14 @@ export class HoldsController {
     return toJsonSafe({ ...res.hold, fromStates: res.byState });
   }
 
+  @Documented('List the holds of a campaign', holdListSchema)
   @Get(':id/holds')
   @Roles('viewer')
   async list(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Query(new ZodQuery(listHoldsSchema)) q: ListHoldsInput) {
     return { items: toJsonSafe(await this.holds.list(p.id, q.includeReleased)) };
   }
 
+  @Documented('Read one hold', holdSchema)
   @Get(':id/holds/:holdId')
   @Roles('viewer')
   async get(@Param(new ZodParam(holdParamSchema)) p: HoldParamInput) {
@@ -46,6 +49,7 @@ export class HoldsController {
   }
 
   /** Releases the hold: its users are admitted again (or go back to legacy above the ramp's ceiling). */
+  @Documented('Release a hold: its users are admitted again', releasedHoldSchema)
   @Delete(':id/holds/:holdId')
   @HttpCode(200)
   @Roles('operator')

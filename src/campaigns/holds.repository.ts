@@ -78,11 +78,9 @@ export class HoldsRepository {
 
   /**
    * Hold changes of one campaign (place, release) run one at a time: a transaction-scoped
-   * advisory lock per campaign, taken first. Side by side, two releases of overlapping holds
-   * each saw the other hold still active and handed their shared users over to it, so those
-   * users stayed `held` under a hold released a moment later; two placements of the same
-   * filter each found no active twin and both inserted one. A transaction that waited here
-   * reads the other one's committed result (READ COMMITTED: each statement a new snapshot).
+   * advisory lock per campaign, taken first: otherwise two releases of overlapping holds could
+   * each hand their users over to the other, and two placements of one filter both insert. A
+   * transaction that waited here reads the other one's committed result (READ COMMITTED).
    */
   async serialize(campaignId: bigint, db: Db): Promise<void> {
     await db.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended('cutover.holds:' || ${campaignId}::text, 0))::text`;

@@ -6,20 +6,22 @@ import { ZodParam, ZodQuery } from '../core/validation/zod.pipe';
 import { campaignRefSchema, type CampaignRefInput } from './campaigns.schemas';
 import { InsightsService } from './insights.service';
 import { campaignUserParamSchema, forecastQuerySchema, type CampaignUserParamInput, type ForecastQueryInput } from './ramp.schemas';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { forecastSchema, userExplanationSchema } from './campaigns.responses';
 
-/** "How big is the next step?" and "why is this user (not) encrypted?" */
 @ApiTags('ramp')
 @Controller('api/v1/campaigns')
 export class InsightsController {
   constructor(private readonly insights: InsightsService) {}
 
-  /** Users a rollout of ?ppm= (or ?percent=, default: the next step) newly admits, and the ETA. */
+  @Documented('How many users a rollout (default: the next step) newly admits, and how long it takes', forecastSchema)
   @Get(':id/forecast')
   @Roles('viewer')
   async forecast(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Query(new ZodQuery(forecastQuerySchema)) q: ForecastQueryInput) {
     return toJsonSafe(await this.insights.forecast(p.id, q));
   }
 
+  @Documented('Why this user is (not) encrypted', userExplanationSchema)
   @Get(':id/users/:userId')
   @Roles('viewer')
   async explain(@Param(new ZodParam(campaignUserParamSchema)) p: CampaignUserParamInput) {

@@ -24,6 +24,8 @@ import {
   type SetStepInput,
 } from './ramp.schemas';
 import { RampService } from './ramp.service';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { campaignSchema, rampSchema } from './campaigns.responses';
 
 const IdParam = () => Param(new ZodParam(campaignRefSchema));
 type Reply = FastifyReply;
@@ -42,6 +44,7 @@ export class RampController {
     private readonly clock: Clock,
   ) {}
 
+  @Documented('Read the ramp: steps, current step, hold remaining, next step, guardrails', rampSchema)
   @Get(':id/ramp')
   @Roles('viewer')
   async get(@IdParam() p: CampaignRefInput, @Res({ passthrough: true }) reply: Reply) {
@@ -50,6 +53,7 @@ export class RampController {
     return this.view(c);
   }
 
+  @Documented('Replace the ramp plan (and optionally the guardrails) (If-Match)', rampSchema)
   @Put(':id/ramp')
   @Roles('operator')
   async setPlan(@IdParam() p: CampaignRefInput, @Body(new ZodBody(setRampSchema)) b: SetRampInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {
@@ -58,6 +62,7 @@ export class RampController {
     return this.view(c);
   }
 
+  @Documented('Replace the guardrail rules (If-Match)', rampSchema)
   @Put(':id/guardrails')
   @Roles('operator')
   async setGuardrails(@IdParam() p: CampaignRefInput, @Body(new ZodBody(setGuardrailsSchema)) b: SetGuardrailsInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {
@@ -66,6 +71,7 @@ export class RampController {
     return this.view(c);
   }
 
+  @Documented('Advance to the next step now, ignoring the hold (If-Match)', campaignSchema)
   @Post([':id/ramp/promote', ':id/promote'])
   @HttpCode(200)
   @Roles('operator')
@@ -75,6 +81,7 @@ export class RampController {
   }
 
   /** Approval is a second pair of eyes: an admin key. */
+  @Documented('Approve the next step, which requires approval (If-Match)', campaignSchema)
   @Post([':id/ramp/approve', ':id/approve'])
   @HttpCode(200)
   @Roles('admin')
@@ -83,6 +90,7 @@ export class RampController {
     return this.campaign(p.id, r);
   }
 
+  @Documented('Move to a given step (0-based) (If-Match)', campaignSchema)
   @Post(':id/ramp/set-step')
   @HttpCode(200)
   @Roles('operator')
@@ -91,6 +99,7 @@ export class RampController {
     return this.campaign(p.id, r);
   }
 
+  @Documented('Pause the campaign (alias of POST /campaigns/{id}/pause) (If-Match)', campaignSchema)
   @Post(':id/ramp/pause')
   @KillSwitch()
   @HttpCode(200)
@@ -99,6 +108,7 @@ export class RampController {
     return this.act(p.id, 'pause', m, a, r, b.reason);
   }
 
+  @Documented('Resume the campaign (alias of POST /campaigns/{id}/resume) (If-Match)', campaignSchema)
   @Post(':id/ramp/resume')
   @HttpCode(200)
   @Roles('operator')
@@ -106,6 +116,7 @@ export class RampController {
     return this.act(p.id, 'resume', m, a, r, b.reason);
   }
 
+  @Documented('Halt the campaign (alias of POST /campaigns/{id}/halt) (If-Match)', campaignSchema)
   @Post(':id/ramp/halt')
   @KillSwitch()
   @HttpCode(200)

@@ -3,7 +3,6 @@ import { PrismaService } from '../core/database/prisma.service';
 import { createTestDatabase } from '../../test/support/test-env';
 import { RampRepository } from './ramp.repository';
 
-/** The ramp repository's statements against real PostgreSQL: windows, backlog, CAS, lowering. */
 describe('RampRepository (real PostgreSQL)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let prisma: PrismaService;

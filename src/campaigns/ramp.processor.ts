@@ -18,7 +18,6 @@ export const RAMP_JOBS = {
 
 const tickOneSchema = z.object({ campaignId: bigintIdSchema });
 
-/** The ramp queue: a thin adapter around RampControllerService. */
 @Processor(QUEUES.ramp, { concurrency: 1 })
 export class RampProcessor extends WorkerHost {
   constructor(private readonly controller: RampControllerService) {

@@ -44,21 +44,20 @@ export const guardrailRuleSchema = z.strictObject({
 
 export const guardrailRulesSchema = z.array(guardrailRuleSchema).max(50);
 
-/** PUT /campaigns/:id/ramp — the plan and, optionally, the guardrails. */
 export const setRampSchema = z.strictObject({
   steps: rampStepsSchema,
   guardrails: guardrailRulesSchema.optional(),
   reason: reasonSchema.optional(),
-});
+}).meta({ id: 'SetRampRequest' });
 export type SetRampInput = z.infer<typeof setRampSchema>;
 
-export const setGuardrailsSchema = z.strictObject({ rules: guardrailRulesSchema, reason: reasonSchema.optional() });
+export const setGuardrailsSchema = z.strictObject({ rules: guardrailRulesSchema, reason: reasonSchema.optional() }).meta({ id: 'SetGuardrailsRequest' });
 export type SetGuardrailsInput = z.infer<typeof setGuardrailsSchema>;
 
 export const rampActionSchema = z.strictObject({ reason: reasonSchema.optional() });
 export type RampActionInput = z.infer<typeof rampActionSchema>;
 
-export const setStepSchema = z.strictObject({ step: z.number().int().min(0).max(99), reason: reasonSchema.optional() });
+export const setStepSchema = z.strictObject({ step: z.number().int().min(0).max(99), reason: reasonSchema.optional() }).meta({ id: 'SetStepRequest' });
 export type SetStepInput = z.infer<typeof setStepSchema>;
 
 export const forecastQuerySchema = z
@@ -78,7 +77,7 @@ export type CampaignUserParamInput = z.infer<typeof campaignUserParamSchema>;
 export const createHoldSchema = z.strictObject({
   filter: populationFilterSchema.refine((f) => Object.keys(f).length > 0, { message: 'a hold needs at least one of countries, platforms, attributes' }),
   reason: reasonSchema,
-});
+}).meta({ id: 'CreateHoldRequest' });
 export type CreateHoldInput = z.infer<typeof createHoldSchema>;
 
 export const holdParamSchema = z.strictObject({

@@ -8,7 +8,6 @@ import * as flags from './commands/flags.command';
 import * as keys from './commands/keys.command';
 import * as users from './commands/users.command';
 
-/** Every command group; each lives in src/cli/commands/<group>.command.ts and exports register(). */
 const GROUPS: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [
   keys,
   flags,

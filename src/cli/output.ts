@@ -36,7 +36,6 @@ export interface Column<T> {
   align?: 'left' | 'right';
 }
 
-/** A plain aligned text table. */
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => cell(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
@@ -45,7 +44,6 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
 }
 
-/** `key: value` lines with aligned keys. */
 export function keyValues(pairs: ReadonlyArray<[string, unknown]>): string {
   const width = Math.max(0, ...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${cell(v)}`).join('\n') + '\n';

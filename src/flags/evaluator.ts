@@ -4,7 +4,8 @@ import { compileCondition, type ConditionTest, type EvalContext } from './rules'
 
 export const REASONS = ['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT', 'ERROR'] as const;
 export type Reason = (typeof REASONS)[number];
-export type ErrorCode = 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'PARSE_ERROR' | 'FLAG_NOT_FOUND' | 'GENERAL';
+export const ERROR_CODES = ['TARGETING_KEY_MISSING', 'INVALID_CONTEXT', 'PARSE_ERROR', 'FLAG_NOT_FOUND', 'GENERAL'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * One possible answer of a flag, built once per flag version so that evaluation allocates

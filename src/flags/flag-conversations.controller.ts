@@ -8,6 +8,8 @@ import { ConversationEvaluationService, toConversation } from './conversation-ev
 import { FlagSnapshotService } from './flag-snapshot.service';
 import { flagKeyParamSchema } from './flags.schemas';
 import { conversationSchema } from './ofrep.schemas';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { conversationAnswerSchema } from './flags.responses';
 
 const conversationBodySchema = z.strictObject({ conversation: conversationSchema });
 type ConversationBody = z.infer<typeof conversationBodySchema>;
@@ -25,6 +27,7 @@ export class FlagConversationsController {
     private readonly snapshot: FlagSnapshotService,
   ) {}
 
+  @Documented('Explain a conversation: whether E2EE applies, and what holds each participant back', conversationAnswerSchema)
   @Post(':key/conversations/evaluate')
   @Roles('viewer')
   @HttpCode(200)

@@ -179,7 +179,6 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
     for (const l of this.listeners) l(keys);
   }
 
-  /** Moves the per-flag evaluation counts into the Prometheus counter. */
   private flushCounts(): void {
     for (const f of this.flags.values()) this.retire(f);
   }

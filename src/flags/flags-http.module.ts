@@ -10,7 +10,7 @@ import { FlagsNotifier } from './flags.notifier';
 import { FlagsRepository } from './flags.repository';
 import { OfrepEvents } from './ofrep-events';
 import { OfrepRoutes } from './ofrep.routes';
-import { OFREP_OPENAPI_PATHS } from './ofrep.openapi';
+import { ofrepOpenApiPaths } from './ofrep.openapi';
 import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
 
 /**
@@ -20,7 +20,7 @@ import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
 @Module({
   imports: [FlagsModule],
   controllers: [FlagsController, FlagConversationsController],
-  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, ConversationEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: OFREP_OPENAPI_PATHS }],
+  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, ConversationEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: ofrepOpenApiPaths }],
   exports: [FlagEvaluationService],
 })
 export class FlagsHttpModule {}

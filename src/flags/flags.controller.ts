@@ -22,6 +22,8 @@ import {
 } from './flags.schemas';
 import { FlagsService } from './flags.service';
 import type { FlagView } from './flags.types';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { flagPageSchema, flagSchema } from './flags.responses';
 
 type KeyParam = { key: string };
 
@@ -41,11 +43,13 @@ function withEtag(reply: FastifyReply, f: FlagView) {
 export class FlagsController {
   constructor(private readonly flags: FlagsService) {}
 
+  @Documented('Create a flag', flagSchema)
   @Post()
   async create(@Body(new ZodBody(createFlagSchema)) body: CreateFlagInput, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     return withEtag(reply, await this.flags.create(body, actor));
   }
 
+  @Documented('List flags (keyset pages)', flagPageSchema)
   @Get()
   @Roles('viewer')
   async list(@Query(new ZodQuery(listFlagsSchema)) q: ListFlagsInput) {
@@ -53,12 +57,14 @@ export class FlagsController {
     return { items: page.items.map(toFlagResponse), nextCursor: page.nextCursor };
   }
 
+  @Documented('Read a flag; its ETag is the version', flagSchema)
   @Get(':key')
   @Roles('viewer')
   async get(@Param(new ZodParam(flagKeyParamSchema)) p: KeyParam, @Res({ passthrough: true }) reply: FastifyReply) {
     return withEtag(reply, await this.flags.getFlag(p.key));
   }
 
+  @Documented('Change a flag (If-Match)', flagSchema)
   @Patch(':key')
   async update(
     @Param(new ZodParam(flagKeyParamSchema)) p: KeyParam,
@@ -71,6 +77,7 @@ export class FlagsController {
     return withEtag(reply, await this.flags.update(p.key, body, ctx));
   }
 
+  @Documented('Set the rollout percentage (If-Match)', flagSchema)
   @Post(':key/rollout')
   @HttpCode(200)
   async setRollout(
@@ -85,6 +92,7 @@ export class FlagsController {
     return withEtag(reply, await this.flags.setRollout(p.key, { ppm }, ctx));
   }
 
+  @Documented('Kill the flag: off everywhere except for users already enabled (If-Match)', flagSchema)
   @Post(':key/kill')
   @KillSwitch()
   @HttpCode(200)
@@ -98,6 +106,7 @@ export class FlagsController {
     return withEtag(reply, await this.flags.kill(p.key, { actor, reason: body.reason, expectedVersion: versionFromIfMatch(ifMatch) }));
   }
 
+  @Documented('Revive a killed flag (If-Match)', flagSchema)
   @Post(':key/revive')
   @HttpCode(200)
   async revive(
@@ -110,6 +119,7 @@ export class FlagsController {
     return withEtag(reply, await this.flags.revive(p.key, { actor, reason: body.reason, expectedVersion: versionFromIfMatch(ifMatch) }));
   }
 
+  @Documented('Archive the flag (If-Match)', flagSchema)
   @Post(':key/archive')
   @HttpCode(200)
   @Roles('admin')

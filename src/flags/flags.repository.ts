@@ -51,7 +51,6 @@ export class FlagsRepository {
     return row ? toView(row) : null;
   }
 
-  /** Inserts unless the key exists; null when it does. */
   async insertIfAbsent(f: NewFlag, db: Db): Promise<FlagView | null> {
     const rows = await db.flag.createManyAndReturn({
       data: [{ ...f, variants: f.variants, rules: f.rules as unknown as Prisma.InputJsonValue }],

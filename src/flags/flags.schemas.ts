@@ -88,21 +88,24 @@ const ONE_PPM = { message: 'give rolloutPpm or rolloutPercent, not both', path: 
 
 export const createFlagSchema = z
   .strictObject({ key: keySchema, kind: z.enum(['boolean', 'string']).default('boolean'), ...editable })
-  .refine(onePpm, ONE_PPM);
+  .refine(onePpm, ONE_PPM)
+  .meta({ id: 'CreateFlagRequest' });
 export type CreateFlagInput = z.infer<typeof createFlagSchema>;
 
 export const updateFlagSchema = z
   .strictObject({ ...editable, reason: reasonSchema.optional() })
   .refine(onePpm, ONE_PPM)
-  .refine((v) => Object.keys(v).some((k) => k !== 'reason'), 'nothing to change');
+  .refine((v) => Object.keys(v).some((k) => k !== 'reason'), 'nothing to change')
+  .meta({ id: 'UpdateFlagRequest' });
 export type UpdateFlagInput = z.infer<typeof updateFlagSchema>;
 
 export const setRolloutSchema = z
   .strictObject({ rolloutPpm: ppmSchema.optional(), rolloutPercent: percentSchema.optional(), reason: reasonSchema.optional() })
-  .refine((v) => (v.rolloutPpm === undefined) !== (v.rolloutPercent === undefined), { message: 'give exactly one of rolloutPpm or rolloutPercent', path: ['rolloutPpm'] });
+  .refine((v) => (v.rolloutPpm === undefined) !== (v.rolloutPercent === undefined), { message: 'give exactly one of rolloutPpm or rolloutPercent', path: ['rolloutPpm'] })
+  .meta({ id: 'SetRolloutRequest' });
 export type SetRolloutInput = z.infer<typeof setRolloutSchema>;
 
-export const reasonBodySchema = z.strictObject({ reason: reasonSchema });
+export const reasonBodySchema = z.strictObject({ reason: reasonSchema }).meta({ id: 'ReasonRequest' });
 export type ReasonBodyInput = z.infer<typeof reasonBodySchema>;
 
 export const flagKeyParamSchema = z.strictObject({ key: keySchema });

@@ -1,4 +1,3 @@
-/** Domain types of flags: what the repository returns and the services pass around. */
 export const OPERATORS = [
   'equals',
   'in',

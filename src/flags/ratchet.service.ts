@@ -85,10 +85,10 @@ export class RatchetService {
 
   /**
    * One EVAL per batch: the users travel packed in one argument (`bucket:shard:userId,…`) and
-   * the script does the SADDs and SETBITs. A pipeline of one SADD and one SETBIT per user
-   * (2,000-user batches land about one user per bucket) cost the worker more CPU than the
-   * batch's SQL. The set keys are built in the script from the flag's prefix, so they are not
-   * declared in KEYS: fine on the single Redis (or primary) Cutover supports, not on a Cluster.
+   * the script does the SADDs and SETBITs: a command per user (a batch lands about one user
+   * per bucket) would cost the worker more CPU than the batch's SQL. The set keys are built in
+   * the script from the flag's prefix, so they are not declared in KEYS: fine on the single
+   * Redis (or primary) Cutover supports, not on a Cluster.
    */
   private async write(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<void> {
     const packed = users.map((u) => `${u.bucket}:${u.userId % BIGINT_SHARDS}:${u.userId}`).join(',');
@@ -113,8 +113,8 @@ export class RatchetService {
 
   /**
    * Which of these users are enabled: one script call, so a single Redis round trip whatever
-   * their number (an ioredis pipeline object for 2 lookups cost about 2.5× the CPU of the script
-   * call). Buckets are the flag's, computed by the caller. Single Redis only, like WRITE_SETS.
+   * their number and less client CPU than a pipeline. Buckets are the flag's, computed by the
+   * caller. Single Redis only, like WRITE_SETS.
    */
   async enabledAmong(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[]> {
     const args = [...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];

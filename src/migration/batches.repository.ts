@@ -92,10 +92,9 @@ export class BatchesRepository {
    * taken as well. The ceiling check makes a lowered step stop admitting at once.
    */
   async claim(b: BatchRow, leaseMs: number): Promise<ClaimedUser[]> {
-    // The claim holds FOR SHARE on the campaign row while it takes its users' rows, and a halt
-    // waits for every such claim. A claim that met user rows locked by a long statement (a hold
-    // placed over many users) kept the halt waiting as long: it now gives up after
-    // CLAIM_LOCK_TIMEOUT (55P03, nothing written) and the caller parks the batch.
+    // The claim holds FOR SHARE on the campaign row and a halt waits for every such claim, so a
+    // claim blocked on user rows (a large hold being placed) gives up after CLAIM_LOCK_TIMEOUT
+    // (55P03, nothing written) rather than keep the halt waiting; the caller parks the batch.
     const [r] = await this.prisma.directInTransaction<{ users: string | null }>(
       { lock_timeout: CLAIM_LOCK_TIMEOUT },
       b.userIds.length > 0 ? claimUsers(b, leaseMs) : claimRange(b, leaseMs),
@@ -206,12 +205,11 @@ function claimUsers(b: BatchRow, leaseMs: number): Prisma.Sql {
 const CAPABLE = Prisma.sql`coalesce(um.e2ee_capable, (SELECT u.e2ee_capable FROM users u WHERE u.id = um.user_id))`;
 
 function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
-  // capability from the row's own copy of users.e2ee_capable (no users lookup: with one per
-  // user, 4 concurrent claims at 1M users thrashed shared buffers, docs/benchmarks.md). ONE
-  // update admits the range's legacy users: capable ones become `enrolling`, the others
-  // `ineligible` with the reason (two updates, one per kind, read the range twice: ≈ 7% of a
-  // claim). The eligible ones (transient failures back for a retry, reaped users) are taken
-  // by a second update; the two touch disjoint rows, seen in the statement's one snapshot.
+  // capability from the row's own copy of users.e2ee_capable: a users lookup per user would
+  // double the pages a claim touches. ONE update admits the range's legacy users (capable ones
+  // become `enrolling`, the others `ineligible` with the reason), reading the range once. The
+  // eligible ones (retries, reaped users) are taken by a second update; the two touch disjoint
+  // rows, seen in the statement's one snapshot.
   return Prisma.sql`
     WITH c AS (
       SELECT cp.id, cp.planned_ppm, CASE WHEN cp.current_step >= 0 THEN cp.current_step END::smallint AS step, f.version AS flag_version,

@@ -54,12 +54,11 @@ export class MaterializeRepository {
   }
 
   /**
-   * Fresh planner statistics for the rows just written. Until autovacuum's analyze caught up,
-   * statements joining a campaign's rows to a selection of them (a hold over a country) were
-   * planned for the old row count: a nested loop over every row of the campaign per held user
-   * (474 ms for 32 users measured on a 69k-row campaign; tens of seconds for thousands), all
-   * the while holding those users' row locks. ANALYZE samples a fixed number of rows, so its
-   * cost does not grow with the table.
+   * Fresh planner statistics for the rows just written: until autovacuum's analyze catches up,
+   * a statement joining a campaign's rows to a selection of them (a hold over a country) is
+   * planned for the old row count, a nested loop over the whole campaign per selected user
+   * while holding their row locks. ANALYZE samples a fixed number of rows, so its cost does not
+   * grow with the table.
    */
   async refreshStatistics(): Promise<void> {
     await this.prisma.client.$executeRawUnsafe('ANALYZE user_migrations');

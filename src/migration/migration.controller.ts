@@ -17,6 +17,8 @@ import {
   type RetryFailedInput,
   type UserIdParamInput,
 } from './migration.schemas';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { recoveryResultSchema, retryAcceptedSchema, userMigrationSchema } from './migration.responses';
 
 @ApiTags('campaigns')
 @Controller('api/v1/campaigns')
@@ -26,7 +28,7 @@ export class EnrolmentController {
     private readonly retry: RetryFailedService,
   ) {}
 
-  /** A user asks to move now: admitted whatever the ramp says, if their devices can. */
+  @Documented('A user asks to move now: admitted whatever the ramp says, if their devices can', userMigrationSchema)
   @Post(':id/opt-in')
   @HttpCode(200)
   @Roles('operator')
@@ -34,6 +36,7 @@ export class EnrolmentController {
     return toJsonSafe(await this.enrolment.optIn(p.id, body.userId, actor));
   }
 
+  @Documented('Send the failed users back to eligible, to be tried again', retryAcceptedSchema)
   @Post(':id/retry-failed')
   @HttpCode(202)
   @Roles('operator')
@@ -48,7 +51,7 @@ export class EnrolmentController {
 export class RecoveryController {
   constructor(private readonly enrolment: EnrolmentService) {}
 
-  /** An enabled user set up a recovery method (pin, recovery code, cloud backup, keychain). */
+  @Documented('Record that an enabled user set up a recovery method', recoveryResultSchema)
   @Post(':id/recovery')
   @HttpCode(200)
   @Roles('operator')

@@ -6,10 +6,9 @@ import { RedisService } from '../core/redis/redis.service';
  * n / limit seconds of a shared timeline kept in Redis. The answer is how long to wait before
  * claiming. A batch whose slot is more than `maxWait` away keeps a ticket for it (the job is
  * parked until then); when it asks again it gets its ticket's slot, not a new one. So slots go
- * to batches in the order they first asked. Before tickets, a parked job reserved nothing and
- * every parked job woke when the next slot freed, where a random one won: at a low pace (one
- * 500-user batch per 50 s at 10 users/s) one batch waited 84 minutes, and its age kept the
- * queue-age guardrail tripped and the pace at its floor.
+ * to batches in the order they first asked: without tickets every parked job would race for
+ * each freed slot, and at a low pace one batch could wait indefinitely (and its age keep the
+ * queue-age guardrail tripped).
  *
  * KEYS[1] the campaign's timeline, KEYS[2] the batch's ticket.
  */

@@ -42,8 +42,8 @@ export class PlannerService {
 
   /**
    * `ensureJobs`: also re-add the jobs of the campaign's queued batches (a lost job comes
-   * back). The tick does it; a refill after each batch does not (it re-added up to a backlog
-   * of jobs, a BullMQ script each, for every batch that finished).
+   * back). Only the tick does it: in the refill after each batch it would cost a BullMQ script
+   * per queued batch, per finished batch.
    */
   async plan(campaignId: bigint, opts: { ensureJobs: boolean } = { ensureJobs: false }): Promise<JobStatus> {
     let c = await this.campaigns.get(String(campaignId));

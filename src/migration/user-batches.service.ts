@@ -24,7 +24,6 @@ export class UserBatches {
     return this.planner.insertUserBatch(campaignId, userIds, tx);
   }
 
-  /** Queued and running batches of the campaign. */
   backlog(campaignId: bigint): Promise<number> {
     return this.planner.backlog(campaignId);
   }

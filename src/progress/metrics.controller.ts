@@ -3,6 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../core/auth/auth.decorators';
 import { MetricsService } from './metrics.service';
+import { z } from 'zod';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
 
 /**
  * Prometheus text format. Public on purpose: Prometheus (the chart's ServiceMonitor) scrapes
@@ -15,6 +17,7 @@ import { MetricsService } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
+  @Documented('Prometheus metrics (text exposition format)', { schema: z.string(), contentType: 'text/plain' })
   @Get('metrics')
   @Header('cache-control', 'no-store')
   async metricsText(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {

@@ -13,6 +13,8 @@ import {
   type OverviewQuery,
 } from './progress.schemas';
 import { ProgressService } from './progress.service';
+import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { progressHistorySchema, progressOverviewSchema, progressSchema, progressStreamSchema } from './progress.responses';
 
 @ApiTags('progress')
 @Controller('api/v1')
@@ -23,17 +25,19 @@ export class ProgressController {
     private readonly hub: ProgressStreamHub,
   ) {}
 
-  /** Every campaign with its counts, newest first (keyset: `cursor` = last id seen). */
+  @Documented('Every campaign with its counts, newest first (keyset pages)', progressOverviewSchema)
   @Get('progress/campaigns')
   overview(@Query(new ZodQuery(overviewQuerySchema)) q: OverviewQuery) {
     return this.progress.overview(q);
   }
 
+  @Documented('A campaign\'s progress: counts, admission, throughput, ETA, failures, backlog, ramp, guardrails', progressSchema)
   @Get('campaigns/:id/progress')
   get(@Param(new ZodParam(campaignRefParamSchema)) p: CampaignRefParam) {
     return this.progress.getProgress(p.id);
   }
 
+  @Documented('Progress samples over time (raw, per minute, per hour or mixed)', progressHistorySchema)
   @Get('campaigns/:id/progress/history')
   history(@Param(new ZodParam(campaignRefParamSchema)) p: CampaignRefParam, @Query(new ZodQuery(historyQuerySchema)) q: HistoryQuery) {
     return this.progress.history(p.id, q);
@@ -44,6 +48,7 @@ export class ProgressController {
    * campaign runs (on change otherwise), `: heartbeat` comments in between. Needs
    * `Authorization: Bearer` like every route; browsers read it with fetch streaming.
    */
+  @Documented('Progress as server-sent events', { schema: progressStreamSchema, contentType: 'text/event-stream' })
   @Get('campaigns/:id/progress/stream')
   async stream(@Param(new ZodParam(campaignRefParamSchema)) p: CampaignRefParam, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const campaign = await this.progress.getCampaign(p.id);

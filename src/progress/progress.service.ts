@@ -70,7 +70,6 @@ export class ProgressService {
     return { campaign: { id: campaign.id.toString(), key: campaign.key }, resolution: q.resolution, since: since.toISOString(), points };
   }
 
-  /** Campaigns newest first, each with its counts and enabled share. */
   async overview(q: OverviewQuery) {
     const rows = await this.repo.overview(q.cursor ?? null, q.limit);
     const items = rows.map((r) => {

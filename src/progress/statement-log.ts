@@ -20,7 +20,6 @@ export class StatementLog {
     this.capturing = true;
   }
 
-  /** Stops capturing and returns what was recorded since `capture()`. */
   stop(): Prisma.Sql[] {
     this.capturing = false;
     return this.captured.splice(0);

@@ -86,7 +86,6 @@ export class StagingTable {
     });
   }
 
-  /** Ends the COPY; returns the number of rows staged. */
   async finish(): Promise<number> {
     await this.flush();
     const copy = this.copy!;

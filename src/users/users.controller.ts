@@ -10,6 +10,8 @@ import { UsersImportService } from './users-import.service';
 import { patchUserSchema, seedUsersSchema, userIdParamSchema, type PatchUserInput, type SeedUsersInput } from './users.schemas';
 import { toUserView, userVersion, UsersService } from './users.service';
 import { IMPORT_MEDIA_TYPES, type ImportFormat } from './users.types';
+import { Documented, IfMatchOptional, RequestContent } from '../core/http/openapi/api-docs.decorators';
+import { importFileSchemas, importLimitsSchema, importSummarySchema, seedSummarySchema, userSchema } from './users.responses';
 
 class UnsupportedMediaTypeError extends DomainError {
   readonly status = 415;
@@ -39,14 +41,15 @@ export class UsersController {
     private readonly importer: UsersImportService,
   ) {}
 
-  /** What the import endpoint accepts; a cheap check of key and role before streaming a file. */
+  @Documented('What the import accepts: a cheap check of key and role before streaming a file', importLimitsSchema)
   @Get('import')
   @Roles('operator')
   importLimits() {
     return this.importer.limits();
   }
 
-  /** Streamed NDJSON or CSV body; rows are upserted by id, so re-running changes nothing. */
+  @Documented('Import users from a streamed NDJSON or CSV file; rows are upserted by id', importSummarySchema)
+  @RequestContent({ content: importFileSchemas, description: 'one user a line: id, country, platform, appVersion, e2eeCapable and any other attributes' })
   @Post('import')
   @Roles('operator')
   @HttpCode(200)
@@ -55,6 +58,7 @@ export class UsersController {
     return this.importer.import(format, req.body as Readable, actor);
   }
 
+  @Documented('Add generated users (demos and benchmarks)', seedSummarySchema)
   @Post('seed')
   @Roles('operator')
   @HttpCode(200)
@@ -62,6 +66,7 @@ export class UsersController {
     return this.users.seed(body, actor);
   }
 
+  @Documented('Read a user; the ETag is the user\'s version', userSchema)
   @Get(':id')
   @Roles('viewer')
   async get(@Param(new ZodParam(userIdParamSchema)) p: { id: bigint }, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -70,6 +75,8 @@ export class UsersController {
     return toUserView(user);
   }
 
+  @Documented('Change a user\'s attributes; eligibility changes are reassessed in every campaign (If-Match optional)', userSchema)
+  @IfMatchOptional()
   @Patch(':id')
   @Roles('operator')
   async patch(

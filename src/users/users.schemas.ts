@@ -85,12 +85,13 @@ export const patchUserSchema = z
     attributes: userAttributesSchema.optional(),
     reason: z.string().trim().min(3).max(2000).optional(),
   })
-  .refine((b) => Object.keys(b).some((k) => k !== 'reason'), 'give at least one attribute to change');
+  .refine((b) => Object.keys(b).some((k) => k !== 'reason'), 'give at least one attribute to change')
+  .meta({ id: 'PatchUserRequest' });
 export type PatchUserInput = z.infer<typeof patchUserSchema>;
 
 export const seedUsersSchema = z.strictObject({
   count: z.number().int().min(1).max(50_000_000),
   /** makes the generated attributes reproducible; the same seed and id give the same user */
   seed: z.number().int().min(0).max(2_147_483_647).default(1),
-});
+}).meta({ id: 'SeedUsersRequest' });
 export type SeedUsersInput = z.infer<typeof seedUsersSchema>;

@@ -4,7 +4,6 @@ export type Platform = (typeof PLATFORMS)[number];
 export const IMPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-/** The media types the import endpoint accepts, by format. */
 export const IMPORT_MEDIA_TYPES: Record<ImportFormat, string> = {
   ndjson: 'application/x-ndjson',
   csv: 'text/csv',

@@ -18,7 +18,7 @@ describe('foundation: health, auth, keys, audit and bad input', () => {
     const doc = await api.request('GET', '/docs/openapi.json', { key: null });
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/keys', '/api/v1/audit']));
-    // the OFREP routes are plain Fastify routes, described by hand (src/flags/ofrep.openapi.ts)
+    // the OFREP routes are plain Fastify routes, described from their schemas in src/flags/ofrep.openapi.ts
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/ofrep/v1/evaluate/flags/{key}', '/ofrep/v1/evaluate/flags', '/ofrep/v1/events']));
     expect(doc.body.paths['/ofrep/v1/evaluate/flags/{key}'].post.responses['404']).toBeDefined();
     expect(doc.body.paths['/ofrep/v1/evaluate/flags'].post.security).toEqual([{ bearer: [] }]);

@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../errors';
 import { duration, stepOf } from '../format';
 import { formatInt, keyValues, table, type Output } from '../output';
 import { apiCommand } from '../needs';
+import type { Agrees, ApiSchema } from '../api-types';
 
 const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
 /** Each lifecycle or ramp action: its help and the least role its API route needs. */
@@ -33,16 +34,10 @@ export interface ProgressDoc {
   ramp: { currentStep: number; steps: unknown[]; holdRemainingSeconds: number | null; awaitingApproval: boolean };
   halt: { reason: string | null; haltToLastCommitMs: number | null };
 }
+/** Compiles only while the API's documented progress answer carries every field shown here. */
+export type ProgressFromApi = Agrees<ApiSchema<'Progress'>, ProgressDoc>;
 
-interface OverviewItem {
-  id: string;
-  key: string;
-  name: string;
-  status: string;
-  currentStep: number;
-  counts: { enabled: number; failed: number; total: number };
-  enabledShare: number;
-}
+type OverviewItem = ApiSchema<'ProgressOverview'>['items'][number];
 
 const rate = (r: number | null) => (r === null ? '-' : `${r >= 100 ? formatInt(Math.round(r)) : r.toFixed(1)}/s`);
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
@@ -73,7 +68,6 @@ export function renderProgress(p: ProgressDoc): string {
   ].join('\n');
 }
 
-/** Parses `event:`/`data:` blocks of a server-sent-events body. */
 export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder();
   let buf = '';
@@ -143,7 +137,6 @@ function campaignRef(value: string): string {
   return value;
 }
 
-/** `cutover campaigns list`, `cutover campaign watch|progress|start|pause|resume|halt|promote|approve`. */
 export function register(program: Command, ctx: CliContext): void {
   const campaigns = program.command('campaigns').description('list campaigns with their progress');
   apiCommand(campaigns, 'list', 'campaigns newest first, with enabled share (keyset pages)', { role: 'viewer', routes: ['GET /api/v1/progress/campaigns'] })

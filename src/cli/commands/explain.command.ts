@@ -5,29 +5,9 @@ import { CliError, EXIT } from '../errors';
 import { localTime } from '../format';
 import { keyValues } from '../output';
 import { apiCommand } from '../needs';
+import type { ApiSchema } from '../api-types';
 
-/** GET /api/v1/campaigns/:id/users/:userId */
-export interface Explanation {
-  campaignId: string;
-  campaign: string;
-  userId: string;
-  bucket: number;
-  state: string | null;
-  admittedByCurrentStep: boolean;
-  reason: string;
-  why: string;
-  attempts: number;
-  lastError: string | null;
-  enrolledBy: string | null;
-  flagVersion: number | null;
-  admittedAt: string | null;
-  enabledAt: string | null;
-  updatedAt: string | null;
-  recoveryState: string | null;
-  recoveryMethod: string | null;
-  hold: { id: string; reason: string } | null;
-  admission: { campaignStatus: string; currentStep: number; currentStepPpm: number; flag: { key: string; version: number; rolloutPpm: number; killed: boolean }; firstStepAdmitting: number | null };
-}
+export type Explanation = ApiSchema<'UserExplanation'>;
 
 const pct = (ppm: number) => `${(ppm / 10_000).toFixed(ppm % 10_000 === 0 ? 0 : 2)}%`;
 

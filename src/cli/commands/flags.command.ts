@@ -5,27 +5,9 @@ import { CliError, EXIT } from '../errors';
 import { localTime } from '../format';
 import { keyValues, table } from '../output';
 import { apiCommand } from '../needs';
+import type { ApiSchema } from '../api-types';
 
-interface FlagView {
-  id: string;
-  key: string;
-  description: string;
-  kind: string;
-  variants: Record<string, unknown>;
-  offVariant: string;
-  rolloutVariant: string;
-  rules: unknown[];
-  rolloutPpm: number;
-  rolloutPercent: number;
-  salt: string;
-  hashVersion: number;
-  killed: boolean;
-  killReason: string | null;
-  killedAt: string | null;
-  archivedAt: string | null;
-  version: number;
-  updatedAt: string;
-}
+type FlagView = ApiSchema<'Flag'>;
 
 function flagKey(value: string): string {
   if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(value)) throw new InvalidArgumentError('must be a flag key (lowercase letters, digits, ".", "_", "-")');
@@ -57,15 +39,7 @@ function describe(f: FlagView): string {
   ]);
 }
 
-interface ConversationAnswer {
-  flag: string;
-  conversationId: string;
-  on: boolean;
-  variant: string;
-  reason: string;
-  notReady: { participant: string; reason: string } | null;
-  participants: Array<{ targetingKey: string; bucket: number; variant: string; capable: boolean; ratchetEnabled: boolean; ready: boolean; why: string | null }>;
-}
+type ConversationAnswer = ApiSchema<'ConversationEvaluation'>;
 
 /** `42` is a user id; `42:capable` also says every device of theirs can do E2EE. */
 function participant(value: string, previous: unknown[] = []): unknown[] {
@@ -94,7 +68,6 @@ async function write(ctx: CliContext, key: string, action: string, body: unknown
   ctx.out().result(res, describe);
 }
 
-/** `cutover flags list|get|conversation|kill|revive|set-rollout` — flags (viewer reads, operator writes). */
 export function register(program: Command, ctx: CliContext): void {
   const flags = program.command('flags').description('inspect flags, kill or revive them, set their rollout');
 

@@ -4,21 +4,12 @@ import type { CliContext } from '../context';
 import { localTime } from '../format';
 import { keyValues, table } from '../output';
 import { apiCommand } from '../needs';
+import type { ApiSchema } from '../api-types';
 
 const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
 
-interface KeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  role: string;
-  createdBy: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+type KeyView = ApiSchema<'ApiKey'>;
 
-/** `cutover keys create|list|revoke` — API keys (admin role). */
 export function register(program: Command, ctx: CliContext): void {
   const keys = program.command('keys').description('manage API keys (needs an admin key)');
 

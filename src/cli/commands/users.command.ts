@@ -9,45 +9,18 @@ import { CliError, EXIT, usageError } from '../errors';
 import { localTime } from '../format';
 import { formatInt, keyValues } from '../output';
 import { apiCommand } from '../needs';
+import type { ApiSchema } from '../api-types';
 
 const FORMATS = ['ndjson', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 const MEDIA_TYPES: Record<Format, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv' };
 const EXTENSIONS: Record<string, Format> = { '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'ndjson', '.csv': 'csv' };
 
-interface ImportSummary {
-  importId: string;
-  bytes: number;
-  read: number;
-  valid: number;
-  rejected: number;
-  duplicates: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  reassessed: number;
-  rejectedLines: Array<{ line: number; reason: string }>;
-  durationMs: number;
-}
+type ImportSummary = ApiSchema<'ImportSummary'>;
 
-interface UserView {
-  id: string;
-  country: string;
-  platform: string;
-  appVersion: string;
-  e2eeCapable: boolean;
-  attributes: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
+type UserView = ApiSchema<'User'>;
 
-interface SeedSummary {
-  added: number;
-  fromId: string | null;
-  toId: string | null;
-  incapable: number;
-  seed: number;
-}
+type SeedSummary = ApiSchema<'SeedSummary'>;
 
 function formatOf(file: string, given?: Format): Format {
   if (given) return given;
@@ -108,7 +81,6 @@ function userText(u: UserView): string {
   ]);
 }
 
-/** `cutover users import|seed|get|update`. */
 export function register(program: Command, ctx: CliContext): void {
   const users = program.command('users').description('the population: import, seed, read and change users');
 

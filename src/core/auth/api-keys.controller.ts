@@ -13,6 +13,8 @@ import {
 import { ApiKeysService } from './api-keys.service';
 import { CurrentActor, Roles } from './auth.decorators';
 import type { Actor } from './auth.types';
+import { Documented } from '../http/openapi/api-docs.decorators';
+import { apiKeyPageSchema, apiKeySchema, createdApiKeySchema } from './api-keys.responses';
 
 @ApiTags('keys')
 @Controller('api/v1/keys')
@@ -20,17 +22,19 @@ import type { Actor } from './auth.types';
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
-  /** The key is in this response only; it is stored hashed. */
+  @Documented('Create an API key; the key is in this answer only', createdApiKeySchema)
   @Post()
   create(@Body(new ZodBody(createApiKeySchema)) body: CreateApiKeyInput, @CurrentActor() actor: Actor) {
     return this.keys.create(body, actor);
   }
 
+  @Documented('List API keys (keyset pages)', apiKeyPageSchema)
   @Get()
   list(@Query(new ZodQuery(listApiKeysSchema)) q: ListApiKeysInput) {
     return this.keys.list({ afterId: q.cursor, limit: q.limit, includeRevoked: q.includeRevoked });
   }
 
+  @Documented('Revoke an API key; `force` to revoke the key making the request', apiKeySchema)
   @Post(':id/revoke')
   @HttpCode(200)
   revoke(

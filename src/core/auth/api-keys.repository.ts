@@ -28,7 +28,6 @@ export class ApiKeysRepository {
     return toRecord(await db.apiKey.create({ data: input }));
   }
 
-  /** Inserts unless a key with this prefix exists; returns whether a row was written. */
   async insertIfAbsent(
     input: { name: string; prefix: string; hash: string; role: Role; createdBy: string | null },
     db: Db = this.prisma.client,

@@ -5,7 +5,7 @@ import { ROLES } from './auth.types';
 export const createApiKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: z.enum(ROLES),
-});
+}).meta({ id: 'CreateApiKeyRequest' });
 export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;
 
 export const listApiKeysSchema = z.strictObject({
@@ -16,5 +16,5 @@ export const listApiKeysSchema = z.strictObject({
 export type ListApiKeysInput = z.infer<typeof listApiKeysSchema>;
 
 /** `force` is needed to revoke the key that makes the request (it ends the caller's own access). */
-export const revokeApiKeySchema = z.strictObject({ reason: reasonSchema.optional(), force: z.boolean().default(false) });
+export const revokeApiKeySchema = z.strictObject({ reason: reasonSchema.optional(), force: z.boolean().default(false) }).meta({ id: 'RevokeApiKeyRequest' });
 export type RevokeApiKeyInput = z.infer<typeof revokeApiKeySchema>;

@@ -39,7 +39,6 @@ export class ApiKeysService implements OnModuleDestroy {
     await this.lastUsed.settle();
   }
 
-  /** Returns the actor for a presented key, or null when it is unknown or revoked. */
   async authenticate(key: string): Promise<Actor | null> {
     const parsed = parseApiKey(key);
     if (!parsed) return null;
@@ -150,7 +149,6 @@ export class ApiKeysService implements OnModuleDestroy {
     });
   }
 
-  /** Inserts a configured key unless it exists; true when it was inserted. */
   private async registerConfigured(key: string, role: Role, name: string, tx: Db): Promise<boolean> {
     const prefix = parseApiKey(key)!.prefix;
     const input = { name, role, prefix, hash: hashApiKey(key), createdBy: 'system' };

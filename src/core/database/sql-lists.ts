@@ -4,7 +4,7 @@
  * PostgreSQL spends on the update) and turns every result row into an object the same way.
  * The hot migration statements therefore pass ids as ONE text parameter in PostgreSQL's array
  * syntax (`${bigintList(ids)}::bigint[]`, ≈ 1 ms) and return aggregated text that
- * `parseRecords` splits. Measured in docs/benchmarks.md ("Migration engine").
+ * `parseRecords` splits (docs/benchmarks.md, "Benchmarks: migration").
  */
 
 /** `{1,2,3}`: a bigint[] literal. Only digits and commas, so nothing needs quoting. */
@@ -12,7 +12,6 @@ export function bigintList(ids: readonly bigint[]): string {
   return `{${ids.join(',')}}`;
 }
 
-/** `{1,2,3}`: an int[] literal of safe integers. */
 export function intList(values: readonly number[]): string {
   for (const v of values) if (!Number.isSafeInteger(v)) throw new RangeError(`not an integer: ${v}`);
   return `{${values.join(',')}}`;

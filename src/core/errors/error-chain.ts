@@ -20,7 +20,6 @@ export function codesOf(x: ChainLink): string[] {
   return [x.code, x.originalCode, x.meta?.code].filter((c): c is string => typeof c === 'string');
 }
 
-/** Whether any error of the chain carries a code that `pattern` matches. */
 export function hasCode(err: unknown, pattern: RegExp): boolean {
   return errorChain(err).some((x) => codesOf(x).some((c) => pattern.test(c)));
 }

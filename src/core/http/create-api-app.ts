@@ -1,10 +1,10 @@
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { levels } from 'pino';
-import type { Type } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import type { AppConfig } from '../../config/config.schema';
@@ -13,13 +13,32 @@ import { onClientError, onFrameworkError } from './framework-errors';
 import { useInputGuard } from './input-guard';
 import { useJsonBodyParser } from './json-body';
 import { HELMET_OPTIONS } from './security-headers';
-import { OPENAPI_EXTRA_PATHS, withExtraPaths, type OpenApiPaths } from './openapi-extras';
+import { OPENAPI_EXTRA_PATHS } from './openapi-extras';
+import { describeApi, type ExtraPaths } from './openapi/api-document';
+
+/** The OpenAPI document of the application, as served at /docs and /docs/openapi.json. */
+export function buildApiDocument(app: INestApplication): OpenAPIObject {
+  const base = new DocumentBuilder()
+    .setTitle('Cutover')
+    .setDescription('Control plane for moving users from legacy messaging to E2EE. Admin API under /api/v1, OFREP evaluation under /ofrep/v1. Every error answer is `{ code, message, details }`.')
+    .setVersion('1')
+    .addServer('/', 'this Cutover API')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key: `Authorization: Bearer <key>`' }, 'bearer')
+    .build();
+  const extra = (() => {
+    try {
+      return app.get<ExtraPaths>(OPENAPI_EXTRA_PATHS, { strict: false });
+    } catch {
+      return undefined; // no module provides extra paths
+    }
+  })();
+  return describeApi(app, SwaggerModule.createDocument(app, base), extra);
+}
 
 function bigintSafe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Builds the API application: Fastify, security headers, CORS, errors, OpenAPI at /docs. */
 const pinoLevels: Record<string, number> = levels.values;
 
 export async function createApiApp(module: Type<unknown>, config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
@@ -58,20 +77,7 @@ export async function createApiApp(module: Type<unknown>, config: AppConfig, log
     origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
     exposedHeaders: ['ETag', 'X-Request-Id'],
   });
-  const doc = new DocumentBuilder()
-    .setTitle('Cutover')
-    .setDescription('Control plane for moving users from legacy messaging to E2EE. Admin API under /api/v1, OFREP evaluation under /ofrep/v1.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  const extra = (() => {
-    try {
-      return app.get<OpenApiPaths>(OPENAPI_EXTRA_PATHS, { strict: false });
-    } catch {
-      return undefined; // no module provides extra paths
-    }
-  })();
-  SwaggerModule.setup('docs', app, () => withExtraPaths(SwaggerModule.createDocument(app, doc), extra), { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, buildApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
   app.enableShutdownHooks();
   return app;
 }

@@ -14,98 +14,85 @@ export const metricsRegistry = new Registry();
 const registers = [metricsRegistry];
 
 export const cutoverMetrics = {
-  /** flags team: one increment per flag evaluated, by resolution reason (OFREP `reason`). */
   evaluations: new Counter({
     name: 'cutover_evaluations_total',
     help: 'Flag evaluations by flag key and resolution reason',
     labelNames: ['flag', 'reason'] as const,
     registers,
   }),
-  /** migration team: wall time of one batch-migrate job, claim to commit. */
   batchDuration: new Histogram({
     name: 'cutover_batch_duration_seconds',
     help: 'Duration of one migration batch from claim to commit',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
   }),
-  /** migration team: latency of one call to the E2EE backend. */
   backendLatency: new Histogram({
     name: 'cutover_backend_latency_seconds',
     help: 'Latency of calls to the end-to-end encryption backend',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   }),
-  /** migration team: backend errors by kind (`transient`, `permanent`, `timeout`, ...). */
   backendErrors: new Counter({
     name: 'cutover_backend_errors_total',
     help: 'Errors returned by the end-to-end encryption backend, by kind',
     labelNames: ['kind'] as const,
     registers,
   }),
-  /** migration team: users moved to `enabled`, by campaign key. */
   usersEnabled: new Counter({
     name: 'cutover_users_enabled_total',
     help: 'Users enabled by this process, by campaign',
     labelNames: ['campaign'] as const,
     registers,
   }),
-  /** ramp/guardrails: one increment per guardrail trip. */
   guardrailTrips: new Counter({
     name: 'cutover_guardrail_trips_total',
     help: 'Guardrail trips by campaign, metric and action taken',
     labelNames: ['campaign', 'metric', 'action'] as const,
     registers,
   }),
-  /** ramp: index of the campaign's current ramp step. */
   rampStep: new Gauge({
     name: 'cutover_ramp_step',
     help: 'Current ramp step index of a campaign',
     labelNames: ['campaign'] as const,
     registers,
   }),
-  /** ramp/pace: the pace the controller currently allows. */
   paceUsersPerSecond: new Gauge({
     name: 'cutover_pace_users_per_second',
     help: 'Current pace limit of a campaign in users per second',
     labelNames: ['campaign'] as const,
     registers,
   }),
-  /** reconciler: corrections applied to progress counters. */
   counterDrift: new Counter({
     name: 'cutover_counter_drift_total',
     help: 'Progress counter corrections made by the reconciler',
     labelNames: ['campaign'] as const,
     registers,
   }),
-  /** progress team, set at scrape time from progress_counters (never a count of user_migrations). */
+  /** set at scrape time from progress_counters, never by counting user_migrations */
   users: new Gauge({
     name: 'cutover_users',
     help: 'Users per campaign and migration state',
     labelNames: ['campaign', 'state'] as const,
     registers,
   }),
-  /** progress team, set at scrape time from BullMQ job counts. */
   queueDepth: new Gauge({
     name: 'cutover_queue_depth',
     help: 'Jobs per queue and state',
     labelNames: ['queue', 'state'] as const,
     registers,
   }),
-  /** progress, set at scrape time: 1 for the campaign's current status, 0 for the others. */
   campaignStatus: new Gauge({
     name: 'cutover_campaign_status',
     help: 'Campaign status (1 for the current one) by campaign and status',
     labelNames: ['campaign', 'status'] as const,
     registers,
   }),
-  /** progress, set at scrape time: the share of buckets the ramp admits, in parts per million. */
   campaignAdmittedPpm: new Gauge({
     name: 'cutover_campaign_admitted_ppm',
     help: 'Share of the population the ramp admits, in parts per million',
     labelNames: ['campaign'] as const,
     registers,
   }),
-  /** progress, set at scrape time for running campaigns: the figures the dashboard page shows. */
   campaignThroughput: new Gauge({
     name: 'cutover_campaign_throughput_users_per_second',
     help: 'Users enabled per second over the last minute, by running campaign',
@@ -130,28 +117,24 @@ export const cutoverMetrics = {
     labelNames: ['campaign'] as const,
     registers,
   }),
-  /** ramp/guardrails, set at scrape time: 1 for the verdict of the last guardrail evaluation. */
   guardrailVerdict: new Gauge({
     name: 'cutover_guardrail_verdict',
     help: 'Verdict of the last guardrail evaluation (1 for the current one): ok, throttle, pause or halt',
     labelNames: ['campaign', 'verdict'] as const,
     registers,
   }),
-  /** progress, set at scrape time from BullMQ: how long the oldest waiting job has waited. */
   queueOldestWaitingAge: new Gauge({
     name: 'cutover_queue_oldest_waiting_age_seconds',
     help: 'Age of the oldest waiting job per queue (0 when none waits)',
     labelNames: ['queue'] as const,
     registers,
   }),
-  /** health: whether PostgreSQL and Redis answered the last check (readiness or scrape). */
   dependencyUp: new Gauge({
     name: 'cutover_dependency_up',
     help: 'Whether a dependency answered its last check (1) or not (0)',
     labelNames: ['dependency'] as const,
     registers,
   }),
-  /** flags team: time to answer one OFREP request, single or bulk. */
   evaluationDuration: new Histogram({
     name: 'cutover_evaluation_duration_seconds',
     help: 'Time to answer one OFREP evaluation request, by endpoint (single, bulk)',
@@ -159,28 +142,24 @@ export const cutoverMetrics = {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers,
   }),
-  /** flags team: flag kills and revivals that changed the flag (kill switch events). */
   flagKillSwitch: new Counter({
     name: 'cutover_flag_kill_switch_total',
     help: 'Flag kill switch changes by flag and action (killed, revived)',
     labelNames: ['flag', 'action'] as const,
     registers,
   }),
-  /** flags team, from each API replica's snapshot: 1 while the flag is killed. */
   flagKilled: new Gauge({
     name: 'cutover_flag_killed',
     help: 'Whether a flag is killed (1) in this replica\'s snapshot',
     labelNames: ['flag'] as const,
     registers,
   }),
-  /** worker: jobs this process finished, by queue and outcome. */
   workerJobs: new Counter({
     name: 'cutover_worker_jobs_total',
     help: 'Jobs finished by this worker process, by queue and outcome (completed, failed)',
     labelNames: ['queue', 'outcome'] as const,
     registers,
   }),
-  /** worker: when this process last proved that it consumes (src/worker-heartbeat.ts). */
   workerHeartbeat: new Gauge({
     name: 'cutover_worker_heartbeat_timestamp_seconds',
     help: 'Unix time of the last job this worker process took or finished, or of its last look at queues with nothing waiting',

@@ -31,7 +31,7 @@ export function parseOrThrow<S extends ZodType>(schema: S, value: unknown, locat
 
 @Injectable()
 export class ZodPipe<S extends ZodType> implements PipeTransform<unknown, z.infer<S>> {
-  constructor(private readonly schema: S) {}
+  constructor(readonly schema: S) {}
   transform(value: unknown, metadata: ArgumentMetadata): z.infer<S> {
     const location = metadata.type === 'custom' ? undefined : metadata.type;
     return parseOrThrow(this.schema, metadata.type === 'body' && value === undefined ? {} : value, location);

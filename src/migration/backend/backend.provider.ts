@@ -6,7 +6,6 @@ import { MigrationBackend } from './backend.port';
 import { HttpBackend } from './http-backend';
 import { SimulatedBackend } from './simulated-backend';
 
-/** Chooses the backend implementation from BACKEND_KIND. */
 export const backendProvider: Provider = {
   provide: MigrationBackend,
   inject: [APP_CONFIG, RedisService],

@@ -18,8 +18,7 @@ export interface SimulatedBackendOptions {
  * call is counted per idempotency key in ONE Redis hash (`HINCRBY`): a key's first call is its
  * effect, a later one with the same key is a replay that returns `enabled` again without a
  * second effect. So the hash's keys are the effects (each at most once) and its values how many
- * calls carried each key, and anyone can prove nobody was set up twice. (A second hash with the
- * time of each first effect doubled the backend's Redis cost and was never read.)
+ * calls carried each key, and anyone can prove nobody was set up twice.
  *
  * Permanent failures are sticky per key (decided by a hash of the key), transient ones are
  * random per call, as they would be in a real service.
