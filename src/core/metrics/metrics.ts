@@ -151,6 +151,19 @@ export const cutoverMetrics = {
     labelNames: ['dependency'] as const,
     registers,
   }),
+  /** health: times this process saw Redis lose its data (the epoch key vanished) and rebuilt from PostgreSQL. */
+  redisDataLosses: new Counter({
+    name: 'cutover_redis_data_losses_total',
+    help: 'Times this process found that Redis lost its data (epoch key gone) and started rebuilding from PostgreSQL',
+    registers,
+  }),
+  /** flags team: ratchet lookups answered by PostgreSQL while Redis' copy was being rebuilt or unreachable. */
+  ratchetFallbacks: new Counter({
+    name: 'cutover_ratchet_fallback_lookups_total',
+    help: 'Ratchet lookups answered from PostgreSQL because Redis was rebuilding or unreachable, by result (enabled, not_enabled)',
+    labelNames: ['result'] as const,
+    registers,
+  }),
   /** flags team: time to answer one OFREP request, single or bulk. */
   evaluationDuration: new Histogram({
     name: 'cutover_evaluation_duration_seconds',
