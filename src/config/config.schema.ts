@@ -21,6 +21,7 @@ export const envSchema = z.object({
 
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: int(3000, 0, 65535),
+  HTTP_METRICS_PORT: int(0, 0, 65535),
   HTTP_BODY_LIMIT_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
   HTTP_CORS_ORIGINS: z.string().default(''),
   HTTP_TRUST_PROXY: bool.default(false),
@@ -77,7 +78,7 @@ export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
   database: { url: string; poolSize: number; poolTimeoutMs: number };
   redis: { url: string; prefix: string; epochCheckIntervalMs: number };
-  http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
+  http: { host: string; port: number; metricsPort: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
   auth: { adminKey?: string; evaluatorKey?: string; failedLimitPerMinute: number };
   worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number; heartbeatTimeoutMs: number };
   migration: MigrationConfig;
@@ -127,6 +128,7 @@ export function toAppConfig(env: Env): AppConfig {
     http: {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,
+      metricsPort: env.HTTP_METRICS_PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       corsOrigins: env.HTTP_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       trustProxy: env.HTTP_TRUST_PROXY,

@@ -3,6 +3,7 @@ import { DependencyChecks } from '../core/health/dependency-checks';
 import { JobsService } from '../core/queue/jobs.service';
 import { ALL_QUEUES } from '../core/queue/queue.constants';
 import { cutoverMetrics, enableDefaultMetrics, metricsRegistry } from '../core/metrics/metrics';
+import { MetricsLeader } from './metrics-leader';
 import { ProgressRepository, type CampaignMetricsRow } from './progress.repository';
 import { ProgressService } from './progress.service';
 import { STATES } from './progress.types';
@@ -12,11 +13,19 @@ const FILL_TIMEOUT_MS = 3000;
 const STATUSES = ['running', 'paused', 'halted', 'completed'] as const;
 const VERDICTS = ['ok', 'throttle', 'pause', 'halt'] as const;
 
+/** Figures of the whole installation: exported by one replica only. */
+const GLOBAL_GAUGES = [
+  cutoverMetrics.users, cutoverMetrics.campaignStatus, cutoverMetrics.guardrailVerdict, cutoverMetrics.rampStep, cutoverMetrics.paceUsersPerSecond, cutoverMetrics.campaignAdmittedPpm,
+  cutoverMetrics.campaignThroughput, cutoverMetrics.campaignEta, cutoverMetrics.campaignBacklogBatches, cutoverMetrics.campaignOldestQueuedAge, cutoverMetrics.queueDepth, cutoverMetrics.queueOldestWaitingAge,
+];
+
 /**
  * Fills the scrape-time gauges from PostgreSQL (counter rows and campaign rows, never user rows)
- * and Redis (queue counts), then renders the registry. Only the API does this, so that a sum
- * over replicas never counts users twice. A dependency that does not answer leaves its gauges
- * as they were and shows in `cutover_dependency_up`; the scrape itself still succeeds.
+ * and Redis (queue counts), then renders the registry. Only one API replica fills and exports
+ * these installation-wide gauges (MetricsLeader), so that a sum over pods never counts users
+ * twice; every replica exports its own metrics (evaluations, dependencies, process). A
+ * dependency that does not answer leaves its gauges as they were and shows in
+ * `cutover_dependency_up`; the scrape itself still succeeds.
  */
 @Injectable()
 export class MetricsService {
@@ -27,6 +36,7 @@ export class MetricsService {
     private readonly progress: ProgressService,
     private readonly jobs: JobsService,
     private readonly dependencies: DependencyChecks,
+    private readonly leader: MetricsLeader,
   ) {
     enableDefaultMetrics();
   }
@@ -36,9 +46,11 @@ export class MetricsService {
   }
 
   async render(): Promise<string> {
+    const leading = await this.leader.claim();
+    if (!leading) for (const g of GLOBAL_GAUGES) g.reset();
     const fills = await Promise.allSettled([
-      withinMs(this.fillCampaignGauges(), FILL_TIMEOUT_MS, 'campaign gauges'),
-      withinMs(this.fillQueueGauges(), FILL_TIMEOUT_MS, 'queue gauges'),
+      leading ? withinMs(this.fillCampaignGauges(), FILL_TIMEOUT_MS, 'campaign gauges') : undefined,
+      leading ? withinMs(this.fillQueueGauges(), FILL_TIMEOUT_MS, 'queue gauges') : undefined,
       this.dependencies.check(),
     ]);
     for (const f of fills) if (f.status === 'rejected') this.log.warn(`a metrics source failed: ${String((f.reason as Error)?.message ?? f.reason)}`);

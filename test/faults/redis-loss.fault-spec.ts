@@ -124,6 +124,8 @@ describe('fault: Redis loses its data mid-run', () => {
     await sleep(2_000);
     const probes = await stopProbes();
     admin.disconnect();
+    const scrape = await (await fetch(`${apiUrl}/metrics`)).text();
+    const fallbacks = (result: string) => Number(new RegExp(`cutover_ratchet_fallback_lookups_total\\{result="${result}"\\} (\\d+)`).exec(scrape)?.[1] ?? 0);
     // enabled is final: an "on" for a user is right if PostgreSQL has them enabled by now
     const enabledNow = new Set((await db.query<{ id: string }>(`SELECT user_id::text AS id FROM user_migrations WHERE campaign_id = $1 AND state = 'enabled' AND user_id = ANY($2::bigint[])`, [killedCampaign, [...expected.keys()]])).map((r) => r.id));
     const wrong = probes.wrong.filter((w) => expected.get(w.split(':')[0]) === true || !enabledNow.has(w.split(':')[0]));
@@ -135,11 +137,14 @@ describe('fault: Redis loses its data mid-run', () => {
     expect(wrong).toEqual([]);
     expect(probes.errors).toEqual([]);
     expect(probes.answers).toBeGreaterThan(expected.size);
+    // PostgreSQL answered while the ratchet was rebuilt: the path under test was taken
+    expect(fallbacks('enabled')).toBeGreaterThan(0);
+    expect(scrape).toMatch(/cutover_redis_data_losses_total 1\b/);
     expect(worker.alive).toBe(true);
     expect(result.truth.failed).toBe(0);
     expect(secretLeaks(stack.procs.flatMap((p) => p.lines), [stack.adminKey])).toEqual([]);
     console.log(
-      `Redis loss: ${probes.answers} evaluations of the killed flag during the loss (${[...expected.values()].filter(Boolean).length} enabled and ${[...expected.values()].filter((v) => !v).length} other users probed), ${wrong.length} wrong, ${probes.errors.length} errors; ` +
+      `Redis loss: ${probes.answers} evaluations of the killed flag during the loss (${[...expected.values()].filter(Boolean).length} enabled and ${[...expected.values()].filter((v) => !v).length} other users probed), ${wrong.length} wrong, ${probes.errors.length} errors, ${fallbacks('enabled')} + ${fallbacks('not_enabled')} answered by PostgreSQL; ` +
         `ratchet rebuilt ${(rebuilt / 1000).toFixed(1)} s after the flush; first batch started after the flush finished after ${Number(firstAfter.s).toFixed(1)} s, first batch cut after it after ${Number(moved[0].s).toFixed(1)} s; ` +
         `${result.truth.enabled} enabled, ${result.replayedKeys} keys replayed, ${result.effects} effects`,
     );

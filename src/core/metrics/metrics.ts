@@ -164,6 +164,12 @@ export const cutoverMetrics = {
     labelNames: ['result'] as const,
     registers,
   }),
+  /** API: 1 on the one replica that exports the installation-wide gauges (users, campaigns, queues). */
+  globalExporter: new Gauge({
+    name: 'cutover_metrics_global_exporter',
+    help: 'Whether this API replica exports the installation-wide gauges (1) or leaves them to another replica (0)',
+    registers,
+  }),
   /** flags team: time to answer one OFREP request, single or bulk. */
   evaluationDuration: new Histogram({
     name: 'cutover_evaluation_duration_seconds',
