@@ -5,6 +5,7 @@ import { ALL_QUEUES } from '../core/queue/queue.constants';
 import { cutoverMetrics, enableDefaultMetrics, metricsRegistry } from '../core/metrics/metrics';
 import { MetricsLeader } from './metrics-leader';
 import { ProgressRepository, type CampaignMetricsRow } from './progress.repository';
+import { demandUsers } from './progress-math';
 import { ProgressService } from './progress.service';
 import { STATES } from './progress.types';
 
@@ -16,7 +17,7 @@ const VERDICTS = ['ok', 'throttle', 'pause', 'halt'] as const;
 /** Figures of the whole installation: exported by one replica only. */
 const GLOBAL_GAUGES = [
   cutoverMetrics.users, cutoverMetrics.campaignStatus, cutoverMetrics.guardrailVerdict, cutoverMetrics.rampStep, cutoverMetrics.paceUsersPerSecond, cutoverMetrics.campaignAdmittedPpm,
-  cutoverMetrics.campaignThroughput, cutoverMetrics.campaignEta, cutoverMetrics.campaignBacklogBatches, cutoverMetrics.campaignOldestQueuedAge, cutoverMetrics.queueDepth, cutoverMetrics.queueOldestWaitingAge,
+  cutoverMetrics.campaignThroughput, cutoverMetrics.campaignEta, cutoverMetrics.campaignBacklogBatches, cutoverMetrics.campaignOldestQueuedAge, cutoverMetrics.campaignDemandUsers, cutoverMetrics.queueDepth, cutoverMetrics.queueOldestWaitingAge,
 ];
 
 /**
@@ -76,12 +77,13 @@ export class MetricsService {
   private async fillRunning(running: CampaignMetricsRow[]): Promise<void> {
     const m = cutoverMetrics;
     const docs = await Promise.all(running.map((r) => this.progress.getProgress(r.key)));
-    for (const g of [m.campaignThroughput, m.campaignEta, m.campaignBacklogBatches, m.campaignOldestQueuedAge]) g.reset();
+    for (const g of [m.campaignThroughput, m.campaignEta, m.campaignBacklogBatches, m.campaignOldestQueuedAge, m.campaignDemandUsers]) g.reset();
     for (const p of docs) {
       const campaign = p.campaign.key;
       if (p.throughput.perSecond1m !== null) m.campaignThroughput.set({ campaign }, p.throughput.perSecond1m);
       if (p.eta.seconds !== null) m.campaignEta.set({ campaign }, p.eta.seconds);
       m.campaignBacklogBatches.set({ campaign }, p.backlog.batches);
+      m.campaignDemandUsers.set({ campaign }, demandUsers(p));
       m.campaignOldestQueuedAge.set({ campaign }, p.backlog.oldestQueuedAgeSeconds ?? 0);
     }
   }

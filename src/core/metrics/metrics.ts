@@ -124,6 +124,12 @@ export const cutoverMetrics = {
     labelNames: ['campaign'] as const,
     registers,
   }),
+  campaignDemandUsers: new Gauge({
+    name: 'cutover_campaign_demand_users',
+    help: 'Admitted users not yet processed (capable users below the admitted ceiling not yet enabled, failed or held), by running campaign; not capped by the backlog',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
   campaignOldestQueuedAge: new Gauge({
     name: 'cutover_campaign_oldest_queued_batch_age_seconds',
     help: 'Age of the oldest queued batch, by running campaign (0 when none is queued)',

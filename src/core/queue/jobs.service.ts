@@ -37,6 +37,7 @@ export class JobsService {
   private readonly log = new Logger(JobsService.name);
   private readonly queues: Record<QueueName, Queue>;
   private readonly schedules = new Map<string, Schedule>();
+  private workers = { count: 1, atMs: 0 };
 
   constructor(
     @InjectQueue(QUEUES.migration) migration: Queue,
@@ -111,6 +112,20 @@ export class JobsService {
     // concurrent, not one round trip after another: the planner asks after every batch
     const states = await Promise.all(jobIds.map((id) => this.queues[queue].getJobState(id)));
     return new Set(jobIds.filter((_, i) => states[i] === 'failed'));
+  }
+
+  /**
+   * Worker processes consuming the migration queue now (BullMQ names its connections), read at
+   * most every 5 s; 1 when Redis cannot tell (CLIENT LIST refused).
+   */
+  async migrationWorkers(nowMs = Date.now()): Promise<number> {
+    if (nowMs - this.workers.atMs < 5_000) return this.workers.count;
+    const count = await this.queues.migration.getWorkersCount().catch((err: unknown) => {
+      this.log.debug(`counting workers failed: ${String(err)}`);
+      return 1;
+    });
+    this.workers = { count: Math.max(1, count), atMs: nowMs };
+    return this.workers.count;
   }
 
   /**
