@@ -28,9 +28,7 @@ describe('metrics per pod: installation-wide gauges exported once', () => {
   const linesOf = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
 
   it('exports users and queue depth from exactly one replica, and serves a separate metrics port', async () => {
-    await stack.request('POST', '/api/v1/flags', { body: { key: 'metrics-once', rolloutPpm: 0 } });
-    const created = await stack.request('POST', '/api/v1/campaigns', { body: { key: 'metrics-once', name: 'metrics-once', flag: 'metrics-once' } });
-    expect(created.status).toBe(201);
+    await stack.startCampaign('metrics-once', 0);
     const metricsPort = await freePort();
     const b = await stack.startApi(undefined, { HTTP_METRICS_PORT: String(metricsPort) });
     const scrapes = [await (await fetch(`${stack.apiUrl}/metrics`)).text(), await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()];
