@@ -15,10 +15,12 @@ const STATUSES = ['running', 'paused', 'halted', 'completed'] as const;
 const VERDICTS = ['ok', 'throttle', 'pause', 'halt'] as const;
 
 /** Figures of the whole installation: exported by one replica only. */
-const GLOBAL_GAUGES = [
-  cutoverMetrics.users, cutoverMetrics.campaignStatus, cutoverMetrics.guardrailVerdict, cutoverMetrics.rampStep, cutoverMetrics.paceUsersPerSecond, cutoverMetrics.campaignAdmittedPpm,
-  cutoverMetrics.campaignThroughput, cutoverMetrics.campaignEta, cutoverMetrics.campaignBacklogBatches, cutoverMetrics.campaignOldestQueuedAge, cutoverMetrics.campaignDemandUsers, cutoverMetrics.queueDepth, cutoverMetrics.queueOldestWaitingAge,
-];
+const GLOBAL_GAUGES = (
+  [
+    'users', 'campaignStatus', 'guardrailVerdict', 'rampStep', 'paceUsersPerSecond', 'campaignAdmittedPpm', 'campaignThroughput',
+    'campaignEta', 'campaignBacklogBatches', 'campaignOldestQueuedAge', 'campaignDemandUsers', 'queueDepth', 'queueOldestWaitingAge',
+  ] as const
+).map((name) => cutoverMetrics[name]);
 
 /**
  * Fills the scrape-time gauges from PostgreSQL (counter rows and campaign rows, never user rows)
