@@ -60,7 +60,7 @@ export function inProcessRows(): Array<Array<string | number>> {
   const bulkFlags = Array.from({ length: 20 }, (_, i) => compileFlag(view(`bulk-${i}`, { id: BigInt(10 + i), rolloutPpm: 50_000 * i, rules: i % 2 ? RULES : [] })));
   const all = [...flags, ...bulkFlags];
   const snapshot = { get: (k: string) => all.find((f) => f.key === k), all: () => bulkFlags.values() } as unknown as FlagSnapshotService;
-  const ratchet = new RatchetService({ key: (...p: unknown[]) => p.join(':') } as unknown as RedisService, null as never, null as never);
+  const ratchet = new RatchetService({ key: (...p: unknown[]) => p.join(':') } as unknown as RedisService, null as never, null as never, { flags: { ratchetFallbackConcurrency: 1 } } as never);
   // an admission flag with enabled users in another bucket: every off answer consults the bitmap
   void ratchet.applyNotice({ f: '2', b: [999_999] });
   const service = new FlagEvaluationService(snapshot, ratchet);

@@ -8,6 +8,7 @@ import { AuthGuard } from './core/auth/auth.guard';
 import { CoreModule } from './core/core.module';
 import { AllErrorsFilter } from './core/errors/error.filter';
 import { HealthController } from './core/health/health.controller';
+import { WritesNeedRedisGuard } from './core/health/readiness';
 import { UsersModule } from './users/users.module';
 import { ProgressModule } from './progress/progress.module';
 import { FlagsHttpModule } from './flags/flags-http.module';
@@ -25,6 +26,7 @@ export class ApiModule {
       controllers: [HealthController, ApiKeysController, AuditController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: WritesNeedRedisGuard },
         { provide: APP_FILTER, useClass: AllErrorsFilter },
       ],
     };

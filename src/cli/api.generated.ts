@@ -885,6 +885,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether PostgreSQL and Redis answer (monitoring, not a probe) */
+        get: operations["HealthController_dependenciesUp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -909,7 +926,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: PostgreSQL and Redis both answer */
+        /** Readiness: this process can serve (flag snapshot loaded); dependencies are not part of it */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -1217,6 +1234,16 @@ export interface components {
                 platforms?: string[];
             };
             reason: string;
+        };
+        Dependencies: {
+            checks: {
+                /** @enum {string} */
+                postgres: "up" | "down";
+                /** @enum {string} */
+                redis: "up" | "down";
+            };
+            /** @enum {string} */
+            status: "up" | "down";
         };
         /** @description every error answer */
         Error: {
@@ -1727,10 +1754,7 @@ export interface components {
         };
         Readiness: {
             checks: {
-                /** @enum {string} */
-                postgres: "up" | "down";
-                /** @enum {string} */
-                redis: "up" | "down";
+                [key: string]: "ready" | "not_ready";
             };
             /** @enum {string} */
             status: "up" | "down";
@@ -3989,6 +4013,35 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    HealthController_dependenciesUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependencies"];
+                };
+            };
+            /** @description a dependency is down; `checks` names it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependencies"];
+                };
+            };
+        };
+    };
     HealthController_live: {
         parameters: {
             query?: never;
@@ -4028,7 +4081,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description a dependency is down; `checks` names it */
+            /** @description not ready yet; `checks` names the condition */
             503: {
                 headers: {
                     [name: string]: unknown;

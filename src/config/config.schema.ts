@@ -17,9 +17,11 @@ export const envSchema = z.object({
   DATABASE_POOL_TIMEOUT_MS: int(30_000, 1000, 600_000),
   REDIS_URL: z.string().url(),
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('cutover'),
+  REDIS_EPOCH_CHECK_INTERVAL_MS: int(1000, 50, 60_000),
 
   HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: int(3000, 0, 65535),
+  HTTP_METRICS_PORT: int(0, 0, 65535),
   HTTP_BODY_LIMIT_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
   HTTP_CORS_ORIGINS: z.string().default(''),
   HTTP_TRUST_PROXY: bool.default(false),
@@ -58,6 +60,7 @@ export const envSchema = z.object({
 
   FLAGS_SYNC_INTERVAL_MS: int(1000, 50, 600_000),
   FLAGS_RATCHET_HEAL_INTERVAL_MS: int(5000, 100, 3_600_000),
+  FLAGS_RATCHET_FALLBACK_CONCURRENCY: int(4, 1, 256),
 
   RAMP_TICK_INTERVAL_MS: int(5000, 50, 3_600_000),
   RAMP_ADVANCE_MAX_BACKLOG_BATCHES: int(0, 0, 100_000),
@@ -74,14 +77,14 @@ export interface AppConfig {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   database: { url: string; poolSize: number; poolTimeoutMs: number };
-  redis: { url: string; prefix: string };
-  http: { host: string; port: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
+  redis: { url: string; prefix: string; epochCheckIntervalMs: number };
+  http: { host: string; port: number; metricsPort: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
   auth: { adminKey?: string; evaluatorKey?: string; failedLimitPerMinute: number };
   worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number; heartbeatTimeoutMs: number };
   migration: MigrationConfig;
   backend: BackendConfig;
   users: { importMaxLineBytes: number; importRejectedSample: number };
-  flags: { syncIntervalMs: number; ratchetHealIntervalMs: number };
+  flags: { syncIntervalMs: number; ratchetHealIntervalMs: number; ratchetFallbackConcurrency: number };
   ramp: RampConfig;
 }
 
@@ -121,10 +124,11 @@ export function toAppConfig(env: Env): AppConfig {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, poolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS },
-    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, epochCheckIntervalMs: env.REDIS_EPOCH_CHECK_INTERVAL_MS },
     http: {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,
+      metricsPort: env.HTTP_METRICS_PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       corsOrigins: env.HTTP_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       trustProxy: env.HTTP_TRUST_PROXY,
@@ -160,7 +164,7 @@ export function toAppConfig(env: Env): AppConfig {
       http: { url: env.BACKEND_HTTP_URL, timeoutMs: env.BACKEND_HTTP_TIMEOUT_MS },
     },
     users: { importMaxLineBytes: env.USERS_IMPORT_MAX_LINE_BYTES, importRejectedSample: env.USERS_IMPORT_REJECTED_SAMPLE },
-    flags: { syncIntervalMs: env.FLAGS_SYNC_INTERVAL_MS, ratchetHealIntervalMs: env.FLAGS_RATCHET_HEAL_INTERVAL_MS },
+    flags: { syncIntervalMs: env.FLAGS_SYNC_INTERVAL_MS, ratchetHealIntervalMs: env.FLAGS_RATCHET_HEAL_INTERVAL_MS, ratchetFallbackConcurrency: env.FLAGS_RATCHET_FALLBACK_CONCURRENCY },
     ramp: {
       tickIntervalMs: env.RAMP_TICK_INTERVAL_MS,
       advanceMaxBacklogBatches: env.RAMP_ADVANCE_MAX_BACKLOG_BATCHES,

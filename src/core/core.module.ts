@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import { Clock, SystemClock } from './clock/clock';
 import { DatabaseModule } from './database/database.module';
 import { DependencyChecks } from './health/dependency-checks';
+import { Readiness } from './health/readiness';
 import { QueueModule } from './queue/queue.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
@@ -12,7 +13,7 @@ import { RedisModule } from './redis/redis.module';
 @Global()
 @Module({
   imports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule],
-  providers: [{ provide: Clock, useClass: SystemClock }, DependencyChecks],
-  exports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule, Clock, DependencyChecks],
+  providers: [{ provide: Clock, useClass: SystemClock }, DependencyChecks, Readiness],
+  exports: [DatabaseModule, RedisModule, RateLimitModule, QueueModule, AuditModule, AuthModule, Clock, DependencyChecks, Readiness],
 })
 export class CoreModule {}

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '../core/auth/auth.decorators';
+import { ServesWithoutRedis } from '../core/health/readiness';
 import { NotFoundError } from '../core/errors/domain-error';
 import { ZodBody, ZodParam } from '../core/validation/zod.pipe';
 import { ConversationEvaluationService, toConversation } from './conversation-evaluation.service';
@@ -29,6 +30,7 @@ export class FlagConversationsController {
 
   @Documented('Explain a conversation: whether E2EE applies, and what holds each participant back', conversationAnswerSchema)
   @Post(':key/conversations/evaluate')
+  @ServesWithoutRedis()
   @Roles('viewer')
   @HttpCode(200)
   async evaluate(@Param(new ZodParam(flagKeyParamSchema)) p: { key: string }, @Body(new ZodBody(conversationBodySchema)) body: ConversationBody) {

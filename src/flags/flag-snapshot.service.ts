@@ -3,6 +3,8 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config.schema';
 import { cutoverMetrics } from '../core/metrics/metrics';
+import { Readiness } from '../core/health/readiness';
+import { RedisEpoch } from '../core/redis/redis-epoch';
 import { RedisService } from '../core/redis/redis.service';
 import { compileFlag, REASONS, type CompiledFlag } from './evaluator';
 import { flagFromNotice, FlagsNotifier, type FlagChangeNotice } from './flags.notifier';
@@ -33,6 +35,8 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<SnapshotListener>();
   private timers: NodeJS.Timeout[] = [];
   private healing = false;
+  private healAgain = false;
+  private loaded = false;
   private config_: ConfigStamp = { etag: '', lastModified: 0 };
   private catchingUp?: Promise<void>;
   private readonly onMessage = (channel: string, message: string) => this.handleMessage(channel, message);
@@ -42,8 +46,12 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
     private readonly redis: RedisService,
     private readonly notifier: FlagsNotifier,
     private readonly ratchet: RatchetService,
+    private readonly epoch: RedisEpoch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    readiness: Readiness,
+  ) {
+    readiness.register('flagSnapshot', () => this.loaded);
+  }
 
   async onModuleInit(): Promise<void> {
     const sub = this.redis.subscriber();
@@ -51,7 +59,14 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
     await sub.subscribe(this.notifier.channel, this.ratchet.channel);
     await this.reloadAll();
     this.restamp();
-    for (const f of this.flags.values()) await this.ratchet.loadBitmap(f.idKey);
+    for (const f of this.flags.values()) {
+      // a replica starting while a rebuild is under way must not trust the partial bitmap
+      if (!(await this.ratchet.isSynced(f.id))) await this.ratchet.suspect(f.idKey);
+      await this.ratchet.loadBitmap(f.idKey);
+    }
+    this.redis.failFast();
+    this.epoch.onLoss(() => this.afterRedisLoss());
+    this.loaded = true;
     // a rebuild after a lost Redis can take long at scale: never hold up startup for it
     this.every(this.config.flags.ratchetHealIntervalMs, () => this.healRatchets());
     void this.healRatchets().catch((err: unknown) => this.log.warn(`ratchet healing failed; retrying on the interval: ${String(err)}`));
@@ -150,15 +165,29 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
     if (changed.length > 0) this.emit(changed);
   }
 
-  /** One pass at a time: a long rebuild must not pile up behind the interval. */
+  /** Every flag falls back to PostgreSQL at once; the rebuild starts without waiting for the interval. */
+  private async afterRedisLoss(): Promise<void> {
+    for (const f of [...this.flags.values()]) await this.ratchet.suspect(f.idKey);
+    void this.healRatchets().catch((err: unknown) => this.log.warn(`ratchet healing failed; retrying on the interval: ${String(err)}`));
+  }
+
+  /** One pass at a time (a long rebuild must not pile up behind the interval); a pass asked for meanwhile runs after it. */
   private async healRatchets(): Promise<void> {
-    if (this.healing) return;
+    if (this.healing) {
+      this.healAgain = true;
+      return;
+    }
     this.healing = true;
     try {
-      for (const f of [...this.flags.values()]) {
-        await this.ratchet.ensureSynced(f.id);
-        await this.ratchet.loadBitmap(f.idKey);
-      }
+      do {
+        this.healAgain = false;
+        for (const f of [...this.flags.values()]) {
+          if (!(await this.ratchet.isSynced(f.id))) await this.ratchet.suspect(f.idKey);
+          await this.ratchet.ensureSynced(f.id);
+          await this.ratchet.loadBitmap(f.idKey);
+          await this.ratchet.settleIfSynced(f.idKey);
+        }
+      } while (this.healAgain);
     } finally {
       this.healing = false;
     }

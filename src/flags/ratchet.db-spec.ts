@@ -110,4 +110,26 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
     expect(await ratchet.enabledAmong(flagId, mixed)).toEqual(expected);
     expect(await ratchet.enabledAmong(flagId, [])).toEqual([]);
   });
+
+  it('answers from PostgreSQL, exactly, while its sets are lost, for the buckets the batch records name, until the rebuild', async () => {
+    const [campaign] = (await pg.query<{ id: string }>(`SELECT id::text FROM campaigns WHERE key = 'c1'`)).rows;
+    const optedIn = (await pg.query<{ id: string; bucket: number }>(`SELECT user_id::text AS id, bucket FROM user_migrations WHERE state = 'enabled' AND bucket >= 400000 ORDER BY user_id LIMIT 1`)).rows[0];
+    await pg.query(`INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, status, enabled) VALUES ($1, 0, 400000, 'done', 5)`, [campaign.id]);
+    await pg.query(`INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, user_ids, status, enabled) VALUES ($1, 0, 1000000, $2::bigint[], 'done', 1)`, [campaign.id, [optedIn.id]]);
+    const redis = app.get(RedisService).client;
+    await redis.del(...(await redis.keys(`${env.config.redis.prefix}:ratchet:${flagId}:*`)));
+    await ratchet.suspect(String(flagId));
+    for (const b of [0, 123_456, 399_999, optedIn.bucket]) expect(ratchet.mayBeEnabled(String(flagId), b)).toBe(true);
+
+    const on = (await sample('enabled', 30)).map((id) => ({ userId: BigInt(id), bucket: bucketOf(salt, id) }));
+    const off = (await sample('eligible', 10)).map((id) => ({ userId: BigInt(id), bucket: bucketOf(salt, id) }));
+    expect(await ratchet.enabledAmong(flagId, [...on, ...off])).toEqual([...on.map(() => true), ...off.map(() => false)]);
+    expect(await ratchet.isEnabled(flagId, optedIn.id)).toBe(true);
+    expect(ratchet.isSuspect(String(flagId))).toBe(true);
+
+    expect(await ratchet.ensureSynced(flagId)).toBe(true);
+    expect(await ratchet.settleIfSynced(String(flagId))).toBe(true);
+    expect(ratchet.isSuspect(String(flagId))).toBe(false);
+    expect(await ratchet.enabledAmong(flagId, [...on, ...off])).toEqual([...on.map(() => true), ...off.map(() => false)]);
+  });
 });

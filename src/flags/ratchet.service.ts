@@ -1,6 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config.schema';
+import { cutoverMetrics } from '../core/metrics/metrics';
 import { RedisService } from '../core/redis/redis.service';
+import { BatchedLookup } from './batched-lookup';
 import { PPM, bucketOf } from './bucketing';
 import { FlagsRepository } from './flags.repository';
 import { RatchetRepository, type EnabledUser } from './ratchet.repository';
@@ -32,8 +36,12 @@ for b, s, u in string.gmatch(ARGV[2], '(%d+):(%d+):(%d+)') do
 end
 return 1`;
 
-/** KEYS: sets; ARGV: the user id to look for in each. */
-const ARE_MEMBERS = `local out = {} for i = 1, #KEYS do out[i] = redis.call('SISMEMBER', KEYS[i], ARGV[i]) end return out`;
+/**
+ * KEYS: the flag's synced marker, then sets; ARGV: the user id to look for in each set. -1 while
+ * the marker is missing: the sets may be incomplete (Redis lost them, a rebuild is under way).
+ */
+const ARE_MEMBERS = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local out = {} for i = 2, #KEYS do out[i - 1] = redis.call('SISMEMBER', KEYS[i], ARGV[i - 1]) end return out`;
 const ARE_MEMBERS_SHA = createHash('sha1').update(ARE_MEMBERS).digest('hex');
 
 /** KEYS: lock, synced; ARGV: token, stamp. Sets the marker only while the lock is still ours. */
@@ -46,20 +54,27 @@ const DEL_IF_LOCKED = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
  * already `enabled` in PostgreSQL. Redis holds the exact sets (per flag, bucket and shard)
  * plus a 125 KB bitmap of occupied buckets; each API replica keeps a copy of that bitmap, so
  * most evaluations rule the ratchet out in memory and only users in an occupied bucket cost
- * one SISMEMBER. PostgreSQL stays the truth: a lost Redis is rebuilt from `user_migrations`.
+ * one lookup. PostgreSQL stays the truth: a lost Redis is rebuilt from `user_migrations`, and
+ * until the rebuild is complete (or while Redis does not answer) lookups go to PostgreSQL,
+ * for the buckets its batch records say may hold enabled users (`suspect` flags).
  */
 @Injectable()
 export class RatchetService {
   private readonly log = new Logger(RatchetService.name);
   private readonly bitmaps = new Map<string, Uint8Array>();
+  /** flags whose Redis sets may be incomplete: the buckets PostgreSQL says may hold enabled users */
+  private readonly suspects = new Map<string, Uint8Array>();
+  private readonly fallback: BatchedLookup;
   readonly channel: string;
 
   constructor(
     private readonly redis: RedisService,
     private readonly repo: RatchetRepository,
     private readonly flags: FlagsRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.channel = redis.key('ratchet', 'changed');
+    this.fallback = new BatchedLookup((flagId, ids) => repo.enabledAmong(flagId, ids), config.flags.ratchetFallbackConcurrency);
   }
 
   private setKey(flagId: bigint | string, bucket: number, userId: bigint): string {
@@ -108,36 +123,92 @@ export class RatchetService {
       if (!flag) return false;
       bucket = bucketOf(flag.salt, targetingKey);
     }
-    return (await this.redis.client.sismember(this.setKey(flagId, bucket, userId), userId.toString())) === 1;
+    return (await this.enabledAmong(flagId, [{ userId, bucket }]))[0];
   }
 
   /**
    * Which of these users are enabled: one script call, so a single Redis round trip whatever
    * their number and less client CPU than a pipeline. Buckets are the flag's, computed by the
-   * caller. Single Redis only, like WRITE_SETS.
+   * caller. Single Redis only, like WRITE_SETS. PostgreSQL answers instead when the flag's sets
+   * are incomplete or Redis does not answer.
    */
   async enabledAmong(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[]> {
-    const args = [...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];
-    try {
-      const replies = (await this.redis.client.evalsha(ARE_MEMBERS_SHA, users.length, ...args).catch((err: unknown) => {
-        if (!String(err).includes('NOSCRIPT')) throw err;
-        return this.redis.client.eval(ARE_MEMBERS, users.length, ...args); // first call, or Redis restarted: loads the script
-      })) as number[];
-      return replies.map((n) => n === 1);
-    } catch (err) {
-      throw new Error('ratchet lookup in Redis failed', { cause: err });
-    }
+    if (users.length === 0) return [];
+    const fromRedis = await this.lookupInRedis(flagId, users).catch((err: unknown) => {
+      this.log.debug(`ratchet lookup in Redis failed, asking PostgreSQL: ${String(err)}`);
+      return null;
+    });
+    if (Array.isArray(fromRedis)) return fromRedis;
+    if (fromRedis === 'unsynced') void this.suspect(String(flagId));
+    const found = await this.fallback.lookup(flagId, users.map((u) => u.userId)).catch((err: unknown) => {
+      throw new Error('ratchet lookup failed in Redis and in PostgreSQL', { cause: err });
+    });
+    for (const on of found) cutoverMetrics.ratchetFallbacks.inc({ result: on ? 'enabled' : 'not_enabled' });
+    return found;
   }
 
-  /** Whether any user of this flag is enabled at all (in this replica's copy of the bitmap). */
+  private async lookupInRedis(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[] | 'unsynced'> {
+    const client = this.redis.failFast();
+    const args = [this.syncedKey(flagId), ...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];
+    const reply = (await client.evalsha(ARE_MEMBERS_SHA, users.length + 1, ...args).catch((err: unknown) => {
+      if (!String(err).includes('NOSCRIPT')) throw err;
+      return client.eval(ARE_MEMBERS, users.length + 1, ...args); // first call, or Redis restarted: loads the script
+    })) as number[] | number;
+    return Array.isArray(reply) ? reply.map((n) => n === 1) : 'unsynced';
+  }
+
+  /** Whether any user of this flag may be enabled at all (this replica's copy of the bitmap, or a suspect flag). */
   hasAny(flagId: string): boolean {
-    return this.bitmaps.has(flagId);
+    return this.bitmaps.has(flagId) || this.suspects.has(flagId);
   }
 
   /** In memory, no I/O: false means "certainly not enabled"; true means "ask isEnabled". */
   mayBeEnabled(flagId: string, bucket: number): boolean {
-    const bm = this.bitmaps.get(flagId);
-    return bm !== undefined && (bm[bucket >> 3] & (0x80 >> (bucket & 7))) !== 0;
+    return bitSet(this.bitmaps.get(flagId), bucket) || bitSet(this.suspects.get(flagId), bucket);
+  }
+
+  /** Whether this replica treats the flag's Redis sets as possibly incomplete. */
+  isSuspect(flagId: string): boolean {
+    return this.suspects.has(flagId);
+  }
+
+  /**
+   * Until the flag's rebuild completes, the buckets PostgreSQL's batch records say may hold
+   * enabled users count as occupied, so nobody of them is answered from a partial bitmap.
+   * Marks the flag at once with what this replica knows, then widens it from PostgreSQL.
+   */
+  suspect(flagId: string): Promise<void> {
+    if (this.suspects.has(flagId)) return Promise.resolve();
+    const bm = new Uint8Array(BITMAP_BYTES);
+    const known = this.bitmaps.get(flagId);
+    if (known) bm.set(known);
+    else bm.fill(0xff); // nothing known yet: every bucket may hold someone until PostgreSQL says which
+    this.suspects.set(flagId, bm);
+    return this.repo.occupiedBuckets(BigInt(flagId)).then(
+      ({ rangeBelow, buckets }) => {
+        const exact = new Uint8Array(BITMAP_BYTES);
+        if (known) exact.set(known);
+        for (let b = 0; b < rangeBelow; b++) exact[b >> 3] |= 0x80 >> (b & 7);
+        for (const b of buckets) exact[b >> 3] |= 0x80 >> (b & 7);
+        if (this.suspects.get(flagId) === bm) this.suspects.set(flagId, exact);
+      },
+      (err: unknown) => this.log.warn(`could not read which buckets of flag ${flagId} hold enabled users; treating all as occupied until the rebuild: ${String(err)}`),
+    );
+  }
+
+  /** Ends the PostgreSQL fallback of a flag once Redis says its sets are complete and the bitmap is loaded. */
+  async settleIfSynced(flagId: string): Promise<boolean> {
+    if (!this.suspects.has(flagId)) return true;
+    if (!(await this.redis.client.exists(this.syncedKey(flagId)))) return false;
+    await this.loadBitmap(flagId);
+    this.suspects.delete(flagId);
+    this.log.log(`the ratchet of flag ${flagId} is complete in Redis again; lookups left PostgreSQL`);
+    return true;
+  }
+
+  /** Whether the flag's sets are marked complete in Redis (a replica starting checks before it serves). */
+  async isSynced(flagId: bigint): Promise<boolean> {
+    return (await this.redis.client.exists(this.syncedKey(flagId))) === 1;
   }
 
   private setBits(flagId: string, buckets: readonly number[]): void {
@@ -149,6 +220,7 @@ export class RatchetService {
   /** Applies a notice from another process (bits only ever get set: the ratchet is one-way). */
   async applyNotice(notice: RatchetNotice): Promise<void> {
     if (notice.b) this.setBits(notice.f, notice.b);
+    else if (this.suspects.has(notice.f)) await this.settleIfSynced(notice.f);
     else await this.loadBitmap(notice.f);
   }
 
@@ -197,4 +269,8 @@ export class RatchetService {
       await this.redis.client.eval(DEL_IF_LOCKED, 1, lock, token);
     }
   }
+}
+
+function bitSet(bm: Uint8Array | undefined, bucket: number): boolean {
+  return bm !== undefined && (bm[bucket >> 3] & (0x80 >> (bucket & 7))) !== 0;
 }

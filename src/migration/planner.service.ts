@@ -17,8 +17,8 @@ class PlannerRaceError extends Error {}
 /**
  * Turns admission into batch jobs. Admission is the bucket range [planned_ppm, admitted)
  * where admitted is the admission flag's rollout (0 when the flag is killed). The planner
- * keeps at most `backlogBatches` queued or running batches per campaign and refills as they
- * finish; each round is one transaction (CAS on planned_ppm, insert the batch rows) followed
+ * keeps a bounded backlog of queued or running batches per campaign (`backlogBatches`, more
+ * with more workers) and refills as they finish; each round is one transaction (CAS on planned_ppm, insert the batch rows) followed
  * by the jobs. The users of a range are admitted by its batch's claim.
  */
 @Injectable()
@@ -53,8 +53,9 @@ export class PlannerService {
     if (c.status !== 'running' || c.materializedAt === null) return 'skipped';
     if (opts.ensureJobs) await this.ensureJobs(c);
     let created = 0;
+    const cap = await this.backlogCap(c);
     for (let round = 0; round < MAX_ROUNDS && c.plannedPpm < admitted; round++) {
-      const room = c.pacing.backlogBatches - (await this.repo.backlog(c.id));
+      const room = cap - (await this.repo.backlog(c.id));
       if (room <= 0) break;
       const ranges = await this.repo.nextRanges(c.id, c.plannedPpm, admitted, c.pacing.batchSize, room);
       // nobody left to admit below the ceiling: it moves up without a batch
@@ -65,6 +66,16 @@ export class PlannerService {
       c = { ...c, plannedPpm: to };
     }
     return created > 0 ? 'done' : 'skipped';
+  }
+
+  /**
+   * The campaign's backlogBatches is a floor: with more workers the backlog grows to two
+   * batches per slot (workers × WORKER_CONCURRENCY), so that added workers find work instead
+   * of idling behind a fixed cap. The pace still decides how fast users are admitted.
+   */
+  private async backlogCap(c: Campaign): Promise<number> {
+    const slots = (await this.jobs.migrationWorkers()) * this.config.worker.concurrency;
+    return Math.max(c.pacing.backlogBatches, 2 * slots);
   }
 
   /**

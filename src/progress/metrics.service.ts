@@ -3,7 +3,9 @@ import { DependencyChecks } from '../core/health/dependency-checks';
 import { JobsService } from '../core/queue/jobs.service';
 import { ALL_QUEUES } from '../core/queue/queue.constants';
 import { cutoverMetrics, enableDefaultMetrics, metricsRegistry } from '../core/metrics/metrics';
+import { MetricsLeader } from './metrics-leader';
 import { ProgressRepository, type CampaignMetricsRow } from './progress.repository';
+import { demandUsers } from './progress-math';
 import { ProgressService } from './progress.service';
 import { STATES } from './progress.types';
 
@@ -12,11 +14,21 @@ const FILL_TIMEOUT_MS = 3000;
 const STATUSES = ['running', 'paused', 'halted', 'completed'] as const;
 const VERDICTS = ['ok', 'throttle', 'pause', 'halt'] as const;
 
+/** Figures of the whole installation: exported by one replica only. */
+const GLOBAL_GAUGES = (
+  [
+    'users', 'campaignStatus', 'guardrailVerdict', 'rampStep', 'paceUsersPerSecond', 'campaignAdmittedPpm', 'campaignThroughput',
+    'campaignEta', 'campaignBacklogBatches', 'campaignOldestQueuedAge', 'campaignDemandUsers', 'queueDepth', 'queueOldestWaitingAge',
+  ] as const
+).map((name) => cutoverMetrics[name]);
+
 /**
  * Fills the scrape-time gauges from PostgreSQL (counter rows and campaign rows, never user rows)
- * and Redis (queue counts), then renders the registry. Only the API does this, so that a sum
- * over replicas never counts users twice. A dependency that does not answer leaves its gauges
- * as they were and shows in `cutover_dependency_up`; the scrape itself still succeeds.
+ * and Redis (queue counts), then renders the registry. Only one API replica fills and exports
+ * these installation-wide gauges (MetricsLeader), so that a sum over pods never counts users
+ * twice; every replica exports its own metrics (evaluations, dependencies, process). A
+ * dependency that does not answer leaves its gauges as they were and shows in
+ * `cutover_dependency_up`; the scrape itself still succeeds.
  */
 @Injectable()
 export class MetricsService {
@@ -27,6 +39,7 @@ export class MetricsService {
     private readonly progress: ProgressService,
     private readonly jobs: JobsService,
     private readonly dependencies: DependencyChecks,
+    private readonly leader: MetricsLeader,
   ) {
     enableDefaultMetrics();
   }
@@ -36,9 +49,11 @@ export class MetricsService {
   }
 
   async render(): Promise<string> {
+    const leading = await this.leader.claim();
+    if (!leading) for (const g of GLOBAL_GAUGES) g.reset();
     const fills = await Promise.allSettled([
-      withinMs(this.fillCampaignGauges(), FILL_TIMEOUT_MS, 'campaign gauges'),
-      withinMs(this.fillQueueGauges(), FILL_TIMEOUT_MS, 'queue gauges'),
+      leading ? withinMs(this.fillCampaignGauges(), FILL_TIMEOUT_MS, 'campaign gauges') : undefined,
+      leading ? withinMs(this.fillQueueGauges(), FILL_TIMEOUT_MS, 'queue gauges') : undefined,
       this.dependencies.check(),
     ]);
     for (const f of fills) if (f.status === 'rejected') this.log.warn(`a metrics source failed: ${String((f.reason as Error)?.message ?? f.reason)}`);
@@ -64,12 +79,13 @@ export class MetricsService {
   private async fillRunning(running: CampaignMetricsRow[]): Promise<void> {
     const m = cutoverMetrics;
     const docs = await Promise.all(running.map((r) => this.progress.getProgress(r.key)));
-    for (const g of [m.campaignThroughput, m.campaignEta, m.campaignBacklogBatches, m.campaignOldestQueuedAge]) g.reset();
+    for (const g of [m.campaignThroughput, m.campaignEta, m.campaignBacklogBatches, m.campaignOldestQueuedAge, m.campaignDemandUsers]) g.reset();
     for (const p of docs) {
       const campaign = p.campaign.key;
       if (p.throughput.perSecond1m !== null) m.campaignThroughput.set({ campaign }, p.throughput.perSecond1m);
       if (p.eta.seconds !== null) m.campaignEta.set({ campaign }, p.eta.seconds);
       m.campaignBacklogBatches.set({ campaign }, p.backlog.batches);
+      m.campaignDemandUsers.set({ campaign }, demandUsers(p));
       m.campaignOldestQueuedAge.set({ campaign }, p.backlog.oldestQueuedAgeSeconds ?? 0);
     }
   }

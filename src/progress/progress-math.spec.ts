@@ -1,4 +1,4 @@
-import { computeProgress, rampStepsOf, throughputOver } from './progress-math';
+import { computeProgress, demandUsers, rampStepsOf, throughputOver } from './progress-math';
 import type { CampaignRow, ProgressInputs, StateCounts } from './progress.types';
 import { retentionCutoffs } from './sampler.service';
 
@@ -85,5 +85,18 @@ describe('retentionCutoffs', () => {
     const c = retentionCutoffs(new Date(Date.UTC(2026, 10, 26, 12, 34, 56, 789)));
     expect(c.minute.toISOString()).toBe('2026-11-26T11:34:00.000Z');
     expect(c.hour.toISOString()).toBe('2026-11-25T12:00:00.000Z');
+  });
+});
+
+describe('demandUsers', () => {
+  const doc = (admittedCapableUsers: number, s: Partial<StateCounts>) => ({ admission: { admittedPpm: 0, plannedPpm: 0, admittedUsers: 0, admittedCapableUsers }, counts: { ...states(s), total: 0 } });
+
+  it('counts admitted users not yet enabled, failed or held, whatever the backlog holds', () => {
+    expect(demandUsers(doc(100_000, { enabled: 30_000, failed: 1_000, held: 500, eligible: 2_000, enrolling: 1_000, legacy: 60_000 }))).toBe(68_500);
+  });
+
+  it('never goes below the users queued and in flight (opt-ins beyond the ceiling) nor below zero', () => {
+    expect(demandUsers(doc(0, { eligible: 40, enrolling: 10 }))).toBe(50);
+    expect(demandUsers(doc(1_000, { enabled: 1_200 }))).toBe(0);
   });
 });

@@ -131,3 +131,13 @@ export function computeProgress(input: ProgressInputs, now: Date): Progress {
     halt: { haltedAt: c.haltedAt?.toISOString() ?? null, reason: c.haltReason, haltToLastCommitMs: c.haltToLastCommitMs },
   };
 }
+
+/**
+ * Admitted users not yet processed: capable users below the admitted ceiling that are not yet
+ * enabled, failed or held, or the users queued and in flight when opt-ins put more there. Not
+ * capped by the planner's backlog, so it measures the demand the workers face (KEDA scales on it).
+ */
+export function demandUsers(p: Pick<Progress, 'counts' | 'admission'>): number {
+  const c = p.counts;
+  return Math.max(0, p.admission.admittedCapableUsers - c.enabled - c.failed - c.held, c.eligible + c.enrolling);
+}

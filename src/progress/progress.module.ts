@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { MetricsController } from './metrics.controller';
+import { MetricsHttpServer } from './metrics-http.server';
+import { MetricsLeader } from './metrics-leader';
 import { MetricsService } from './metrics.service';
 import { ProgressStreamHub } from './progress-stream.hub';
 import { ProgressController } from './progress.controller';
@@ -14,7 +16,7 @@ import { WhoAmIController } from './whoami.controller';
 /** API side: progress JSON, SSE, /metrics, /api/v1/keys/me and the dashboard page. */
 @Module({
   controllers: [ProgressController, MetricsController, WhoAmIController, DashboardController],
-  providers: [StatementLog, ProgressRepository, ProgressService, ProgressStreamHub, MetricsService],
+  providers: [StatementLog, ProgressRepository, ProgressService, ProgressStreamHub, MetricsService, MetricsLeader, MetricsHttpServer],
   exports: [ProgressService],
 })
 export class ProgressModule {}

@@ -45,7 +45,7 @@ const SCENARIOS: Array<[string, Values]> = [
   ['everything optional on, chart-managed Secret', values(minimal, {
     secrets: { adminKey: 'co_abcd1234_abcdefghijklmnopqrstuvwxyz', directDatabaseUrl: 'postgresql://cutover:x@postgres-direct:5432/cutover' },
     api: { ingress: { enabled: true, hosts: [{ host: 'cutover.example.com', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 't', hosts: ['cutover.example.com'] }] } },
-    worker: { keda: { enabled: true, redis: { address: 'redis:6379' } } }, serviceMonitor: { enabled: true },
+    worker: { keda: { enabled: true, prometheus: { serverAddress: 'http://prometheus:9090' } } }, serviceMonitor: { enabled: true },
     prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true, namespace: 'monitoring' }, tests: { flagKey: 'e2ee.default' },
     config: { MIGRATION_BATCH_SIZE: '50000' }, image: { digest: `sha256:${'a'.repeat(64)}` },
   })],
@@ -157,7 +157,7 @@ describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
     expect(job!.spec.template.spec.serviceAccountName ?? '').toBe(vals.migrations.serviceAccountName);
   });
 
-  it('scales workers with KEDA on the migration queue\'s wait list only when asked', () => {
+  it('scales workers with KEDA only when asked, on demand (Prometheus) or on the migration queue\'s wait list', () => {
     const so = find('ScaledObject');
     const worker = find('Deployment', '-worker')!;
     if (!vals.worker.keda.enabled) {
@@ -167,8 +167,14 @@ describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
     expect(worker.spec.replicas).toBeUndefined();
     expect(so!.spec.scaleTargetRef.name).toBe(worker.metadata.name);
     const trigger = so!.spec.triggers[0];
-    expect(trigger.type).toBe('redis');
-    expect(trigger.metadata).toMatchObject({ address: vals.worker.keda.redis.address, listName: `${vals.config.REDIS_PREFIX}:bull:migration:wait`, listLength: String(vals.worker.keda.listLength) });
+    if (vals.worker.keda.trigger === 'demand') {
+      expect(trigger.type).toBe('prometheus');
+      // one API replica exports the demand (metrics per pod), so the sum over pods counts it once
+      expect(trigger.metadata).toMatchObject({ serverAddress: vals.worker.keda.prometheus.serverAddress, query: 'sum(cutover_campaign_demand_users{namespace="cutover"})', threshold: String(vals.worker.keda.prometheus.usersPerWorker) });
+    } else {
+      expect(trigger.type).toBe('redis');
+      expect(trigger.metadata).toMatchObject({ address: vals.worker.keda.redis.address, listName: `${vals.config.REDIS_PREFIX}:bull:migration:wait`, listLength: String(vals.worker.keda.listLength) });
+    }
     expect(so!.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
     if (trigger.authenticationRef) expect(find('TriggerAuthentication', trigger.authenticationRef.name)).toBeDefined();
   });
@@ -240,7 +246,9 @@ describe('the chart refuses values that would break the product', () => {
     ['zero KEDA minimum replicas (the control queue would have no worker)', values(minimal, { worker: { keda: { enabled: true, minReplicas: 0, redis: { address: 'r:6379' } } } }), 'worker.keda.minReplicas must be at least 1'],
     ['a lease shorter than the longest batch', values(minimal, { worker: { shutdown: { longestBatchSeconds: 120 } } }), 'MIGRATION_LEASE_MS (60000) must exceed'],
     ['the real backend without its URL', values(minimal, { config: { BACKEND_HTTP_URL: '' } }), 'BACKEND_HTTP_URL is required'],
-    ['KEDA without a Redis address', values(minimal, { worker: { keda: { enabled: true } } }), 'worker.keda.redis.address'],
+    ['KEDA on the queue without a Redis address', values(minimal, { worker: { keda: { enabled: true, trigger: 'queue' } } }), 'worker.keda.redis.address'],
+    ['KEDA on demand without a Prometheus address', values(minimal, { worker: { keda: { enabled: true } } }), 'worker.keda.prometheus.serverAddress'],
+    ['an unknown KEDA trigger', values(minimal, { worker: { keda: { enabled: true, trigger: 'cpu' } } }), 'worker.keda.trigger must be demand'],
     ['an API grace period shorter than its preStop sleep', values(minimal, { api: { preStopSleepSeconds: 30 } }), 'must exceed api.preStopSleepSeconds'],
   ])('%s', (_what, v, message) => {
     expect(() => render(v)).toThrow(TemplateError);

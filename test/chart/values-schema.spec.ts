@@ -4,7 +4,7 @@ import { ciValueFiles, isPlainObject, loadSchema, loadValues, mergeValues, type 
 
 /** Variables the chart sets outside `config`: from the Secret, or derived from other values. */
 const FROM_SECRET = ['DATABASE_URL', 'REDIS_URL', 'AUTH_ADMIN_KEY', 'AUTH_EVALUATOR_KEY'];
-const DERIVED = ['HTTP_PORT', 'WORKER_METRICS_PORT', 'WORKER_SHUTDOWN_GRACE_MS'];
+const DERIVED = ['HTTP_PORT', 'HTTP_METRICS_PORT', 'WORKER_METRICS_PORT', 'WORKER_SHUTDOWN_GRACE_MS'];
 
 const validator = new Ajv({ allErrors: true, strict: true }).compile(loadSchema());
 

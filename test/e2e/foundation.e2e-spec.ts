@@ -7,11 +7,14 @@ describe('foundation: health, auth, keys, audit and bad input', () => {
   });
   afterAll(() => api.close());
 
-  it('reports liveness and readiness of PostgreSQL and Redis without a key', async () => {
+  it('reports liveness, readiness (the snapshot is loaded) and the dependencies apart, without a key', async () => {
     expect((await api.request('GET', '/health/live', { key: null })).status).toBe(200);
     const ready = await api.request('GET', '/health/ready', { key: null });
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'up', checks: { postgres: 'up', redis: 'up' } });
+    expect(ready.body).toEqual({ status: 'up', checks: { flagSnapshot: 'ready' } });
+    const deps = await api.request('GET', '/health/dependencies', { key: null });
+    expect(deps.status).toBe(200);
+    expect(deps.body).toEqual({ status: 'up', checks: { postgres: 'up', redis: 'up' } });
   });
 
   it('serves the OpenAPI description at /docs', async () => {

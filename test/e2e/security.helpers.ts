@@ -18,6 +18,7 @@ export type Requirement = 'public' | 'evaluator' | 'viewer' | 'operator' | 'admi
 export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'GET /health/live': 'public',
   'GET /health/ready': 'public',
+  'GET /health/dependencies': 'public',
   'GET /metrics': 'public',
   'GET /': 'public',
   'GET /dashboard/assets/:name': 'public',

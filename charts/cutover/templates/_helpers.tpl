@@ -147,8 +147,14 @@ already holds (so that upgrades keep it), else a new one.
 {{- if ge (int .Values.api.preStopSleepSeconds) (int .Values.api.terminationGracePeriodSeconds) -}}
 {{- fail "api.terminationGracePeriodSeconds must exceed api.preStopSleepSeconds, or the API is killed before it closes" -}}
 {{- end -}}
-{{- if and .Values.worker.keda.enabled (not .Values.worker.keda.redis.address) -}}
-{{- fail "worker.keda.redis.address (host:port of the Redis in REDIS_URL) is required when worker.keda.enabled" -}}
+{{- if and .Values.worker.keda.enabled (not (or (eq .Values.worker.keda.trigger "demand") (eq .Values.worker.keda.trigger "queue"))) -}}
+{{- fail "worker.keda.trigger must be demand (Prometheus) or queue (the BullMQ wait list)" -}}
+{{- end -}}
+{{- if and .Values.worker.keda.enabled (eq .Values.worker.keda.trigger "queue") (not .Values.worker.keda.redis.address) -}}
+{{- fail "worker.keda.redis.address (host:port of the Redis in REDIS_URL) is required with worker.keda.trigger queue" -}}
+{{- end -}}
+{{- if and .Values.worker.keda.enabled (eq .Values.worker.keda.trigger "demand") (not .Values.worker.keda.prometheus.serverAddress) -}}
+{{- fail "worker.keda.prometheus.serverAddress (the Prometheus that scrapes Cutover) is required with worker.keda.trigger demand" -}}
 {{- end -}}
 {{- end -}}
 

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../clock/clock';
 import { PrismaService, type Db } from '../database/prisma.service';
 import { ConflictError, NotFoundError } from '../errors/domain-error';
+import { RedisService } from '../redis/redis.service';
 import { apiKeyMatches, eventStreamSignature, generateApiKey, hashApiKey, parseApiKey, parseEventStreamToken, signatureMatches } from './api-key-format';
 import { ApiKeysRepository } from './api-keys.repository';
 import { SYSTEM_ACTOR, type Actor, type ApiKeyRecord, type ApiKeyView, type Role } from './auth.types';
@@ -18,12 +19,21 @@ export function toKeyView(k: ApiKeyRecord): ApiKeyView {
   return { ...rest, id: k.id.toString() };
 }
 
+/**
+ * API keys: authentication through a per-replica cache, creation, revocation. A revocation is
+ * published on Redis and every replica drops the key from its cache at once; the cache's
+ * short TTL bounds a notice lost while a replica's subscription was down.
+ */
 @Injectable()
-export class ApiKeysService implements OnModuleDestroy {
+export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger(ApiKeysService.name);
-  /** prefix → record; short TTL so that a revocation on another replica lands within seconds */
+  /** prefix → record */
   private readonly cache = new Map<string, { rec: ApiKeyRecord | null; until: number }>();
   private readonly lastUsed: LastUsedRecorder;
+  private readonly channel?: string;
+  private readonly onMessage = (channel: string, prefix: string) => {
+    if (channel === this.channel) this.cache.delete(prefix);
+  };
 
   constructor(
     private readonly repo: ApiKeysRepository,
@@ -31,11 +41,22 @@ export class ApiKeysService implements OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // absent in the machine-side admin tool, which only mints keys
+    @Optional() private readonly redis?: RedisService,
   ) {
     this.lastUsed = new LastUsedRecorder((id, at) => this.repo.touchLastUsed(id, at), (m) => this.log.warn(m));
+    this.channel = redis?.key('api-keys', 'revoked');
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.redis || !this.channel) return;
+    const sub = this.redis.subscriber();
+    sub.on('message', this.onMessage);
+    await sub.subscribe(this.channel);
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.redis?.subscriber().off('message', this.onMessage);
     await this.lastUsed.settle();
   }
 
@@ -127,6 +148,9 @@ export class ApiKeysService implements OnModuleDestroy {
       return after;
     });
     this.cache.delete(rec.prefix);
+    if (this.redis && this.channel) {
+      await this.redis.client.publish(this.channel, rec.prefix).catch((err: unknown) => this.log.warn(`could not announce the revocation of key ${id}; other replicas drop it within ${CACHE_TTL_MS} ms: ${String(err)}`));
+    }
     return toKeyView(rec);
   }
 

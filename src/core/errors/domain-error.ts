@@ -73,3 +73,12 @@ export class TooManyRequestsError extends DomainError {
     super(code, message, { retryAfterSeconds });
   }
 }
+
+/** A dependency this request needs is down; nothing was written. Answered with Retry-After. */
+export class ServiceUnavailableError extends DomainError {
+  readonly status = 503;
+  readonly retryAfterSeconds = 1;
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, { ...details, retryAfterSeconds: 1 });
+  }
+}

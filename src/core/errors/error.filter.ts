@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
-import { DomainError, TooManyRequestsError } from './domain-error';
+import { DomainError, ServiceUnavailableError, TooManyRequestsError } from './domain-error';
 import { TRANSIENT_CONFLICT, codesOf, errorChain, hasCode } from './error-chain';
 import { zodIssues } from '../validation/zod.pipe';
 
@@ -69,7 +69,7 @@ function dependencyUnavailable(err: unknown): boolean {
 /** Maps any thrown value to `{ status, body }`; unexpected errors get an errorId, logged once. */
 export function toErrorResponse(err: unknown, log: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof DomainError) {
-    const headers = err instanceof TooManyRequestsError ? { 'retry-after': String(err.retryAfterSeconds) } : undefined;
+    const headers = err instanceof TooManyRequestsError || err instanceof ServiceUnavailableError ? { 'retry-after': String(err.retryAfterSeconds) } : undefined;
     return { status: err.status, body: { code: err.code, message: err.message, details: err.details ?? null }, headers };
   }
   if (err instanceof ZodError) {

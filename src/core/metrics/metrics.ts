@@ -111,6 +111,12 @@ export const cutoverMetrics = {
     labelNames: ['campaign'] as const,
     registers,
   }),
+  campaignDemandUsers: new Gauge({
+    name: 'cutover_campaign_demand_users',
+    help: 'Admitted users not yet processed (capable users below the admitted ceiling not yet enabled, failed or held), by running campaign; not capped by the backlog',
+    labelNames: ['campaign'] as const,
+    registers,
+  }),
   campaignOldestQueuedAge: new Gauge({
     name: 'cutover_campaign_oldest_queued_batch_age_seconds',
     help: 'Age of the oldest queued batch, by running campaign (0 when none is queued)',
@@ -133,6 +139,22 @@ export const cutoverMetrics = {
     name: 'cutover_dependency_up',
     help: 'Whether a dependency answered its last check (1) or not (0)',
     labelNames: ['dependency'] as const,
+    registers,
+  }),
+  redisDataLosses: new Counter({
+    name: 'cutover_redis_data_losses_total',
+    help: 'Times this process found that Redis lost its data (epoch key gone) and started rebuilding from PostgreSQL',
+    registers,
+  }),
+  ratchetFallbacks: new Counter({
+    name: 'cutover_ratchet_fallback_lookups_total',
+    help: 'Ratchet lookups answered from PostgreSQL because Redis was rebuilding or unreachable, by result (enabled, not_enabled)',
+    labelNames: ['result'] as const,
+    registers,
+  }),
+  globalExporter: new Gauge({
+    name: 'cutover_metrics_global_exporter',
+    help: 'Whether this API replica exports the installation-wide gauges (1) or leaves them to another replica (0)',
     registers,
   }),
   evaluationDuration: new Histogram({

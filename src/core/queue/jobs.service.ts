@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
+import { RedisEpoch } from '../redis/redis-epoch';
 import { QUEUES, type QueueName } from './queue.constants';
 
 export interface JobSpec {
@@ -19,18 +20,44 @@ export interface QueueDepth {
   oldestWaitingAgeMs: number | null;
 }
 
-/** The one service that adds jobs. Features never touch a Queue directly. */
+interface Schedule {
+  queue: QueueName;
+  schedulerId: string;
+  everyMs: number;
+  job: Omit<JobSpec, 'jobId'>;
+}
+
+/**
+ * The one service that adds jobs. Features never touch a Queue directly. It remembers the
+ * schedules this process upserted: when Redis loses its data they are upserted again and each
+ * runs once at once (the planner tick re-adds the jobs of batches PostgreSQL lists as queued).
+ */
 @Injectable()
 export class JobsService {
+  private readonly log = new Logger(JobsService.name);
   private readonly queues: Record<QueueName, Queue>;
+  private readonly schedules = new Map<string, Schedule>();
+  private workers = { count: 1, atMs: 0 };
 
   constructor(
     @InjectQueue(QUEUES.migration) migration: Queue,
     @InjectQueue(QUEUES.control) control: Queue,
     @InjectQueue(QUEUES.progress) progress: Queue,
     @InjectQueue(QUEUES.ramp) ramp: Queue,
+    epoch: RedisEpoch,
   ) {
     this.queues = { migration, control, progress, ramp };
+    epoch.onLoss(async (e) => void (await this.restoreSchedules(e)));
+  }
+
+  /** Upserts every remembered schedule and runs each once now (job ids per epoch: replicas add each once). */
+  async restoreSchedules(epoch: string): Promise<number> {
+    for (const s of this.schedules.values()) {
+      await this.upsert(s);
+      await this.add(s.queue, { ...s.job, jobId: `${s.schedulerId}-after-loss-${epoch}` });
+    }
+    if (this.schedules.size > 0) this.log.warn(`restored ${this.schedules.size} job schedules after Redis lost its data`);
+    return this.schedules.size;
   }
 
   async add(queue: QueueName, job: JobSpec): Promise<void> {
@@ -51,14 +78,21 @@ export class JobsService {
 
   /** A repeating job that survives restarts (BullMQ job scheduler, upserted idempotently). */
   async schedule(queue: QueueName, schedulerId: string, everyMs: number, job: Omit<JobSpec, 'jobId'>): Promise<void> {
-    await this.queues[queue].upsertJobScheduler(schedulerId, { every: everyMs }, {
-      name: job.name,
-      data: job.data,
-      opts: { ...defaultOptions(), ...job.opts },
+    const s = { queue, schedulerId, everyMs, job };
+    this.schedules.set(`${queue}/${schedulerId}`, s);
+    await this.upsert(s);
+  }
+
+  private async upsert(s: Schedule): Promise<void> {
+    await this.queues[s.queue].upsertJobScheduler(s.schedulerId, { every: s.everyMs }, {
+      name: s.job.name,
+      data: s.job.data,
+      opts: { ...defaultOptions(), ...s.job.opts },
     });
   }
 
   async unschedule(queue: QueueName, schedulerId: string): Promise<void> {
+    this.schedules.delete(`${queue}/${schedulerId}`);
     await this.queues[queue].removeJobScheduler(schedulerId);
   }
 
@@ -78,6 +112,20 @@ export class JobsService {
     // concurrent, not one round trip after another: the planner asks after every batch
     const states = await Promise.all(jobIds.map((id) => this.queues[queue].getJobState(id)));
     return new Set(jobIds.filter((_, i) => states[i] === 'failed'));
+  }
+
+  /**
+   * Worker processes consuming the migration queue now (BullMQ names its connections), read at
+   * most every 5 s; 1 when Redis cannot tell (CLIENT LIST refused).
+   */
+  async migrationWorkers(nowMs = Date.now()): Promise<number> {
+    if (nowMs - this.workers.atMs < 5_000) return this.workers.count;
+    const count = await this.queues.migration.getWorkersCount().catch((err: unknown) => {
+      this.log.debug(`counting workers failed: ${String(err)}`);
+      return 1;
+    });
+    this.workers = { count: Math.max(1, count), atMs: nowMs };
+    return this.workers.count;
   }
 
   /**

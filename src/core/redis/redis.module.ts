@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { RedisEpoch } from './redis-epoch';
 import { RedisService } from './redis.service';
 
 @Global()
-@Module({ providers: [RedisService], exports: [RedisService] })
+@Module({ providers: [RedisService, RedisEpoch], exports: [RedisService, RedisEpoch] })
 export class RedisModule {}
