@@ -23,6 +23,7 @@ export interface RampCampaign {
   paceUsersPerSecond: number;
   guardrailState: GuardrailStateJson;
   materializedAt: Date | null;
+  autoComplete: boolean;
 }
 
 /** campaigns.guardrail_state (read by progress and the dashboard). */
@@ -56,6 +57,7 @@ interface Row {
   paceUsersPerSecond: number;
   guardrailState: unknown;
   materializedAt: Date | null;
+  autoComplete: boolean;
 }
 
 function toRamp(r: Row): RampCampaign {
@@ -86,7 +88,7 @@ export class RampRepository {
       SELECT id, key, status::text AS status, version, flag_id AS "flagId", pacing, ramp_plan AS "rampPlan", guardrails,
              current_step AS "currentStep", step_entered_at AS "stepEnteredAt", approved_step AS "approvedStep",
              admitted_ppm AS "admittedPpm", planned_ppm AS "plannedPpm", pace_users_per_second AS "paceUsersPerSecond",
-             guardrail_state AS "guardrailState", materialized_at AS "materializedAt"
+             guardrail_state AS "guardrailState", materialized_at AS "materializedAt", auto_complete AS "autoComplete"
       FROM campaigns WHERE id = ${id}`;
     return r ? toRamp(r) : null;
   }
@@ -143,6 +145,25 @@ export class RampRepository {
     await this.prisma.client.$executeRaw`
       UPDATE campaigns SET guardrail_state = jsonb_set(coalesce(guardrail_state, '{}'::jsonb), '{rampWait}', ${JSON.stringify(wait ?? null)}::jsonb)
       WHERE id = ${id} AND guardrail_state -> 'rampWait' IS DISTINCT FROM ${JSON.stringify(wait ?? null)}::jsonb`;
+  }
+
+  /**
+   * Users with a bucket below `ppm` and how many of them are E2EE-capable, from the bucket
+   * histogram (the last bin pro rata): at most 1,000 rows, never user_migrations.
+   */
+  async capability(id: bigint, ppm: number): Promise<{ users: number; capable: number }> {
+    const [r] = await this.prisma.client.$queryRaw<Array<{ users: number; capable: number }>>`
+      SELECT coalesce(sum(CASE WHEN bin < ${ppm}::int / 1000 THEN total ELSE total * (${ppm}::int % 1000) / 1000.0 END), 0)::float8 AS users,
+             coalesce(sum(CASE WHEN bin < ${ppm}::int / 1000 THEN capable ELSE capable * (${ppm}::int % 1000) / 1000.0 END), 0)::float8 AS capable
+      FROM bucket_histograms WHERE campaign_id = ${id} AND bin <= ${ppm}::int / 1000`;
+    return { users: Math.round(r?.users ?? 0), capable: Math.round(r?.capable ?? 0) };
+  }
+
+  /** Users per state that still have work ahead of them (a sum over 16 counter shards). */
+  async pending(id: bigint): Promise<{ legacy: number; eligible: number; enrolling: number }> {
+    const [r] = await this.prisma.client.$queryRaw<Array<{ legacy: bigint | null; eligible: bigint | null; enrolling: bigint | null }>>`
+      SELECT sum(legacy) AS legacy, sum(eligible) AS eligible, sum(enrolling) AS enrolling FROM progress_counters WHERE campaign_id = ${id}`;
+    return { legacy: Number(r?.legacy ?? 0), eligible: Number(r?.eligible ?? 0), enrolling: Number(r?.enrolling ?? 0) };
   }
 
   /** PostgreSQL's clock: guardrail windows are measured on it (it stamps the batches). */

@@ -247,6 +247,30 @@ describe('dashboard in headless Chromium against the real engine', () => {
     await page.close();
   }, 180_000);
 
+  it('completes a campaign from the admin\'s dialog only; operators see no Complete button', async () => {
+    const page = await newPage(browser);
+    await openCampaign(page, api.url, operator, campaign.key);
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'halted');
+    expect(await page.isVisible('[data-testid=complete-button]')).toBe(false);
+    await page.close();
+
+    const admin = await newPage(browser);
+    await openCampaign(admin, api.url, api.adminKey, campaign.key);
+    await admin.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'halted');
+    await admin.click('[data-testid=complete-button]');
+    await admin.waitForSelector('[data-testid=complete-dialog][open]');
+    await admin.fill('[data-testid=complete-reason]', 'the remaining users move with the next app release');
+    expect(await admin.isDisabled('[data-testid=complete-confirm]')).toBe(true);
+    await admin.fill('[data-testid=complete-key]', campaign.key);
+    await admin.click('[data-testid=complete-confirm]');
+    await admin.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'completed');
+    await waitText(admin, '[data-testid=audit]', /campaign\.completed/);
+    expect(await admin.$$eval('#controls button[data-action]', (bs) => bs.filter((b) => !(b as any).disabled).length)).toBe(0);
+    const after = await api.request('GET', `/api/v1/campaigns/${campaign.id}`);
+    expect(after.body).toMatchObject({ status: 'completed', completedAt: expect.any(String) });
+    await admin.close();
+  }, 180_000);
+
   it('serves a favicon', async () => {
     const r = await fetch(`${api.url}/favicon.ico`);
     expect(r.status).toBe(200);

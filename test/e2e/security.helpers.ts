@@ -62,7 +62,7 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'POST /api/v1/campaigns/:id/pause': 'operator',
   'POST /api/v1/campaigns/:id/resume': 'operator',
   'POST /api/v1/campaigns/:id/halt': 'operator',
-  'POST /api/v1/campaigns/:id/complete': 'operator',
+  'POST /api/v1/campaigns/:id/complete': 'admin',
   'POST /api/v1/campaigns/:id/opt-in': 'operator',
   'POST /api/v1/campaigns/:id/retry-failed': 'operator',
   'PUT /api/v1/campaigns/:id/ramp': 'operator',

@@ -208,4 +208,16 @@ export function register(program: Command, ctx: CliContext): void {
       const c = await act(ctx.client(), ref, 'halt', { reason: o.reason });
       ctx.out().result(c, (v) => keyValues([['campaign', `${v.key} (id ${v.id})`], ['status', v.status], ['reason', o.reason]]));
     });
+
+  const completeHelp = 'complete a campaign for good: nobody new is admitted, queued work is dropped, enabled users stay enabled; repeating it is a no-op';
+  apiCommand(campaign, 'complete', completeHelp, {
+    role: 'admin',
+    routes: ['GET /api/v1/campaigns/:id', 'POST /api/v1/campaigns/:id/complete'],
+  })
+    .argument('<id>', 'campaign id or key', campaignRef)
+    .requiredOption('--reason <reason>', 'why (required; recorded in the audit trail)')
+    .action(async (ref: string, o: { reason: string }) => {
+      const c = await act(ctx.client(), ref, 'complete', { reason: o.reason });
+      ctx.out().result(c, (v) => keyValues([['campaign', `${v.key} (id ${v.id})`], ['status', v.status], ['reason', o.reason]]));
+    });
 }

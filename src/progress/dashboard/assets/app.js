@@ -272,7 +272,10 @@
       : ['Never halted.']));
   }
 
-  const ACTION_FROM = { pause: ['running'], resume: ['paused', 'halted'], promote: ['running'], approve: ['running', 'paused'], halt: ['running', 'paused'] };
+  const ACTION_FROM = {
+    pause: ['running'], resume: ['paused', 'halted'], promote: ['running'], approve: ['running', 'paused'], halt: ['running', 'paused'],
+    complete: ['running', 'paused', 'halted'],
+  };
 
   function renderControls(p) {
     const box = $('controls');
@@ -421,17 +424,32 @@
     }
   }
 
-  function openHaltDialog() {
-    $('halt-key-hint').textContent = state.campaign.key;
-    $('halt-key').value = '';
-    $('halt-reason').value = '';
-    $('halt-error').textContent = '';
-    $('halt-confirm').disabled = true;
-    $('halt-dialog').showModal();
+  /** Halt and complete ask for the campaign key and a reason: `kind` is the prefix of the dialog's element ids. */
+  function openConfirmDialog(kind) {
+    $(`${kind}-key-hint`).textContent = state.campaign.key;
+    $(`${kind}-key`).value = '';
+    $(`${kind}-reason`).value = '';
+    $(`${kind}-error`).textContent = '';
+    $(`${kind}-confirm`).disabled = true;
+    $(`${kind}-dialog`).showModal();
   }
 
-  function haltReady() {
-    $('halt-confirm').disabled = !($('halt-key').value.trim() === state.campaign.key && $('halt-reason').value.trim().length >= 3);
+  function confirmReady(kind) {
+    $(`${kind}-confirm`).disabled = !($(`${kind}-key`).value.trim() === state.campaign.key && $(`${kind}-reason`).value.trim().length >= 3);
+  }
+
+  function wireConfirmDialog(kind) {
+    $(`${kind}-key`).addEventListener('input', () => confirmReady(kind));
+    $(`${kind}-reason`).addEventListener('input', () => confirmReady(kind));
+    $(`${kind}-cancel`).addEventListener('click', () => $(`${kind}-dialog`).close());
+    $(`${kind}-form`).addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if ($(`${kind}-confirm`).disabled) return;
+      $(`${kind}-confirm`).disabled = true;
+      const ok = await act(kind, { reason: $(`${kind}-reason`).value.trim() });
+      if (ok) $(`${kind}-dialog`).close();
+      else { $(`${kind}-error`).textContent = $('control-result').textContent; confirmReady(kind); }
+    });
   }
 
   // ---------- user lookup
@@ -467,19 +485,11 @@
     $('signout').addEventListener('click', signOut);
     window.addEventListener('hashchange', () => { route(); });
     for (const b of document.querySelectorAll('#controls button[data-action]')) {
-      b.addEventListener('click', () => (b.dataset.action === 'halt' ? openHaltDialog() : act(b.dataset.action)));
+      const confirm = b.dataset.action === 'halt' || b.dataset.action === 'complete';
+      b.addEventListener('click', () => (confirm ? openConfirmDialog(b.dataset.action) : act(b.dataset.action)));
     }
-    $('halt-key').addEventListener('input', haltReady);
-    $('halt-reason').addEventListener('input', haltReady);
-    $('halt-cancel').addEventListener('click', () => $('halt-dialog').close());
-    $('halt-form').addEventListener('submit', async (e) => {
-      e.preventDefault();
-      if ($('halt-confirm').disabled) return;
-      $('halt-confirm').disabled = true;
-      const ok = await act('halt', { reason: $('halt-reason').value.trim() });
-      if (ok) $('halt-dialog').close();
-      else { $('halt-error').textContent = $('control-result').textContent; haltReady(); }
-    });
+    wireConfirmDialog('halt');
+    wireConfirmDialog('complete');
     $('lookup-form').addEventListener('submit', (e) => { e.preventDefault(); explainUser($('lookup-user').value.trim()); });
     const saved = sessionStorage.getItem(KEY_STORE);
     if (saved) signIn(saved);
