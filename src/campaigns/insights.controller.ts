@@ -20,6 +20,13 @@ export class InsightsController {
     return toJsonSafe(await this.insights.forecast(p.id, q));
   }
 
+  /** Why the campaign is (not) moving: the ramp's reason to wait, the capability floors and their forecasts, completion. */
+  @Get(':id/explain')
+  @Roles('viewer')
+  async explainCampaign(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput) {
+    return toJsonSafe(await this.insights.explainCampaign(p.id));
+  }
+
   @Get(':id/users/:userId')
   @Roles('viewer')
   async explain(@Param(new ZodParam(campaignUserParamSchema)) p: CampaignUserParamInput) {

@@ -3,6 +3,7 @@ import { PrismaService, type Db } from '../core/database/prisma.service';
 import { addCounters } from '../migration/counters';
 import type { CampaignStatus, Pacing } from './campaigns.types';
 import { rulesOf, type BacklogFigures, type GuardrailRule, type Trip, type WindowFigures } from './guardrails';
+import type { RampThroughput } from './pace';
 import { stepsOf, type RampStep } from './ramp-plan';
 
 /** The columns of a campaign the ramp controller reads. */
@@ -157,6 +158,21 @@ export class RampRepository {
              coalesce(sum(CASE WHEN bin < ${ppm}::int / 1000 THEN capable ELSE capable * (${ppm}::int % 1000) / 1000.0 END), 0)::float8 AS capable
       FROM bucket_histograms WHERE campaign_id = ${id} AND bin <= ${ppm}::int / 1000`;
     return { users: Math.round(r?.users ?? 0), capable: Math.round(r?.capable ?? 0) };
+  }
+
+  /**
+   * The ramp's batches (bucket ranges, not opt-in lists) finished in the last `windowSeconds`:
+   * users processed and the union of their running times (PostgreSQL's clock stamps them).
+   */
+  async rampThroughput(id: bigint, windowSeconds: number): Promise<RampThroughput> {
+    const [r] = await this.prisma.client.$queryRaw<Array<{ processed: number; busySeconds: number }>>`
+      SELECT coalesce(sum(n), 0)::float8 AS processed,
+             coalesce(sum(greatest(0, extract(epoch FROM f - greatest(s, coalesce(prev_f, s))))), 0)::float8 AS "busySeconds"
+      FROM (SELECT started_at AS s, finished_at AS f, enabled + failed AS n,
+                   max(finished_at) OVER (ORDER BY started_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_f
+            FROM migration_batches WHERE campaign_id = ${id} AND finished_at >= clock_timestamp() - ${windowSeconds} * interval '1 second'
+              AND status = 'done' AND started_at IS NOT NULL AND cardinality(user_ids) = 0) b`;
+    return { processed: r?.processed ?? 0, busySeconds: r?.busySeconds ?? 0 };
   }
 
   /** Users per state that still have work ahead of them (a sum over 16 counter shards). */

@@ -42,6 +42,7 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'GET /api/v1/campaigns/:id/ramp': 'viewer',
   'GET /api/v1/users/:id': 'viewer',
   'GET /api/v1/campaigns/:id/forecast': 'viewer',
+  'GET /api/v1/campaigns/:id/explain': 'viewer',
   'GET /api/v1/campaigns/:id/users/:userId': 'viewer',
   'GET /api/v1/campaigns/:id/holds': 'viewer',
   'GET /api/v1/campaigns/:id/holds/:holdId': 'viewer',

@@ -168,6 +168,8 @@
     a.querySelector('.share').textContent = fmtPct(p.enabledShare);
   }
 
+  const RATE_SOURCE = { ramp_throughput: 'achieved by the ramp', pace: 'adaptive pace', max_pace: 'configured maximum' };
+
   /** Nothing moves in these states, so a rate or an ETA would describe the past as if it were the future. */
   const STILL = { draft: 'not started', paused: 'paused', halted: 'halted' };
 
@@ -177,8 +179,13 @@
     setText('t-share', `${fmtPct(p.enabledShare)} of ${fmtN(Math.max(p.counts.total, p.campaign.populationSize))}`);
     setText('t-tput', still ? '—' : fmtRate(p.throughput.perSecond1m));
     setText('t-tput5', still ? `${still}: nothing moves` : `5 min: ${fmtRate(p.throughput.perSecond5m)}`);
-    setText('t-eta', still ? '—' : p.eta.seconds === 0 ? 'done' : fmtDuration(p.eta.seconds));
-    setText('t-remaining', still ? `${still}: ${fmtN(p.eta.remainingUsers)} to go` : `${fmtN(p.eta.remainingUsers)} to go`);
+    setText('t-eta', still ? '—' : p.eta.seconds === 0 ? 'done' : p.eta.seconds === null ? '—' : fmtDuration(p.eta.seconds));
+    const r = p.eta.rate;
+    const pace = r ? ` · at ${fmtRate(r.usersPerSecond)} (${RATE_SOURCE[r.source] || r.source})` : p.eta.reason === 'no_pace' ? ' · no pace yet' : '';
+    setText('t-remaining', still ? `${still}: ${fmtN(p.eta.remainingUsers)} to go` : `${fmtN(p.eta.remainingUsers)} to go${pace}`);
+    const conv = p.conversations;
+    setText('t-conv', conv ? `${fmtPct(conv.oneToOne)} of 1:1` : '—');
+    setText('t-conv-groups', conv ? `groups of ${conv.groups.map((g) => `${g.participants}: ${fmtPct(g.share)}`).join(', ')} · estimate p^k` : '');
     setText('t-fail', fmtPct(p.failures.ratio));
     setText('t-fail5', `5 min: ${fmtPct(p.failures.recentRatio5m)} · ${fmtN(p.failures.recentBackendErrors5m)} backend errors`);
     setText('t-backlog', `${fmtN(p.backlog.batches)} batches`);
@@ -211,6 +218,7 @@
         const tr = el('tr', { class: i === r.currentStep ? 'current' : i < r.currentStep ? 'done' : '' },
           el('td', { text: String(i + 1) }), el('td', { text: ppmPct(s.ppm) }), el('td', { text: F.hold(s.holdMinutes) }),
           el('td', { text: s.requiresApproval ? (r.approvedStep >= i ? 'approved' : 'required') : '—' }),
+          el('td', { text: s.minCapablePercent ? `≥ ${s.minCapablePercent}% capable` : '—' }),
           el('td', { text: [i === r.currentStep ? 'current' : '', s.pointOfNoReturn ? 'point of no return' : ''].filter(Boolean).join(' · ') }));
         return tr;
       }),
@@ -222,6 +230,9 @@
       note = r.holdRemainingSeconds > 0 ? `Holding ${at}: ${fmtDuration(r.holdRemainingSeconds)} left.` : `The hold of ${at} is over.`;
     }
     if (r.awaitingApproval) note += ` ${F.step(r.currentStep + 1, n).replace(/^s/, 'S')} awaits approval.`;
+    const wait = (p.guardrails.state || {}).rampWait;
+    if (wait && wait.reason === 'capability_floor') note += ` Held by a capability floor: ${wait.detail}.`;
+    if (p.campaign.status === 'completed') note = 'Completed: enabled users stay enabled; nobody new is admitted.';
     setText('ramp-note', note);
   }
 
@@ -238,6 +249,7 @@
       case 'hold': return `${F.step(ramp.currentStep, n)} holds for ${fmtDuration(ramp.holdRemainingSeconds)} more`;
       case 'approval': return `${F.step(ramp.currentStep + 1, n)} requires approval`;
       case 'final_step': return `${F.step(ramp.currentStep, n)} is the last step`;
+      case 'capability_floor': return `capability floor: ${wait.detail}`;
       default: return wait.detail;
     }
   }
