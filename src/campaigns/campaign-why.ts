@@ -4,7 +4,7 @@ import type { FloorStatus } from './floors';
 import type { RampStep } from './ramp-plan';
 
 export const COMPLETION_RULE =
-  'completes by itself when its last step admits everyone (100%), that step’s hold is over, the planner covered it, no batch is queued or running and nobody is legacy, eligible or enrolling; ineligible, failed and held users stay as they are';
+  'completes by itself when its last step admits everyone (100%), that step’s hold is over, the planner covered it, no batch is queued or running and nobody is legacy, eligible, enrolling or held; ineligible and failed users stay as they are';
 
 /** 90 s → "1 min 30 s", 7,200 s → "2 h". */
 export function roughDuration(seconds: number): string {

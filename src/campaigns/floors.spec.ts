@@ -77,7 +77,7 @@ describe('floor forecast', () => {
 
 describe('decideCompletion', () => {
   const last = state({ currentStep: 1, plannedPpm: 1_000_000 });
-  const done = { autoComplete: true, backlogBatches: 0, legacy: 0, eligible: 0, enrolling: 0 };
+  const done = { autoComplete: true, backlogBatches: 0, legacy: 0, eligible: 0, enrolling: 0, held: 0 };
 
   it('completes when the last step (100%) is done and nothing is left', () => {
     expect(decideCompletion(last, done, T0)).toEqual({ complete: true, why: 'the last step (100%) is done: nothing left to process and nobody enrolling' });
@@ -88,6 +88,7 @@ describe('decideCompletion', () => {
     ['a user is enrolling (an opt-in)', last, { ...done, enrolling: 1 }],
     ['a user is eligible', last, { ...done, eligible: 1 }],
     ['a user is legacy', last, { ...done, legacy: 1 }],
+    ['a user is held (a hold to release)', last, { ...done, held: 1 }],
     ['a batch is queued', last, { ...done, backlogBatches: 1 }],
     ['the planner is behind', state({ currentStep: 1, plannedPpm: 999_000 }), done],
     ['the last step is not entered', state({ currentStep: 0, plannedPpm: 1_000_000 }), done],

@@ -134,10 +134,11 @@ export function floorShortfall(step: RampStep, c: CapabilityFigures | null): str
 export interface CompletionFigures {
   autoComplete: boolean;
   backlogBatches: number;
-  /** users per state that still have work ahead of them */
+  /** users per state that still have work ahead of them (held: an operator's hold still to release) */
   legacy: number;
   eligible: number;
   enrolling: number;
+  held: number;
 }
 
 export type CompletionDecision = { complete: true; why: string } | { complete: false; detail: string };
@@ -145,8 +146,8 @@ export type CompletionDecision = { complete: true; why: string } | { complete: f
 /**
  * A running campaign completes by itself when its last step admits everyone (100%), that
  * step's hold is over, the planner covered the whole range, no batch is queued or running and
- * nobody is legacy, eligible or enrolling (opt-ins included). Ineligible, failed and held
- * users stay as they are.
+ * nobody is legacy, eligible, enrolling (opt-ins included) or held (a hold is "not yet", not
+ * "never": release it or complete by hand). Ineligible and failed users stay as they are.
  */
 export function decideCompletion(s: RampState, f: CompletionFigures, now: Date): CompletionDecision {
   const last = s.steps.length - 1;
@@ -158,6 +159,7 @@ export function decideCompletion(s: RampState, f: CompletionFigures, now: Date):
   const remaining = holdRemainingMs(s, now) ?? 0;
   if (remaining > 0) return no(`the last step holds for ${Math.ceil(remaining / 1000)} s more`);
   if (s.plannedPpm < FULL_PPM) return no(`the planner reached ${s.plannedPpm} of ${FULL_PPM} ppm`);
+  if (f.held > 0) return no(`${f.held} users are held; release the hold or complete the campaign by hand`);
   const left = f.legacy + f.eligible + f.enrolling;
   if (f.backlogBatches > 0 || left > 0) return no(`${left} users still to process, ${f.backlogBatches} batches in the backlog`);
   return { complete: true, why: 'the last step (100%) is done: nothing left to process and nobody enrolling' };

@@ -176,10 +176,10 @@ export class RampRepository {
   }
 
   /** Users per state that still have work ahead of them (a sum over 16 counter shards). */
-  async pending(id: bigint): Promise<{ legacy: number; eligible: number; enrolling: number }> {
-    const [r] = await this.prisma.client.$queryRaw<Array<{ legacy: bigint | null; eligible: bigint | null; enrolling: bigint | null }>>`
-      SELECT sum(legacy) AS legacy, sum(eligible) AS eligible, sum(enrolling) AS enrolling FROM progress_counters WHERE campaign_id = ${id}`;
-    return { legacy: Number(r?.legacy ?? 0), eligible: Number(r?.eligible ?? 0), enrolling: Number(r?.enrolling ?? 0) };
+  async pending(id: bigint): Promise<{ legacy: number; eligible: number; enrolling: number; held: number }> {
+    const [r] = await this.prisma.client.$queryRaw<Array<Record<'legacy' | 'eligible' | 'enrolling' | 'held', bigint | null>>>`
+      SELECT sum(legacy) AS legacy, sum(eligible) AS eligible, sum(enrolling) AS enrolling, sum(held) AS held FROM progress_counters WHERE campaign_id = ${id}`;
+    return { legacy: Number(r?.legacy ?? 0), eligible: Number(r?.eligible ?? 0), enrolling: Number(r?.enrolling ?? 0), held: Number(r?.held ?? 0) };
   }
 
   /** PostgreSQL's clock: guardrail windows are measured on it (it stamps the batches). */
