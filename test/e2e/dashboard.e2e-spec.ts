@@ -111,6 +111,10 @@ describe('dashboard in headless Chromium against the real engine', () => {
     const rows = await page.$$eval('[data-testid=ramp] tbody tr', (rs: any[]) => rs.map((r) => ({ cls: r.className, cells: [...r.cells].map((c: any) => c.textContent) })));
     expect(rows.map((r) => r.cls)).toEqual(['current', '', '']);
     expect(rows.map((r) => r.cells.slice(0, 3))).toEqual([['1', '60%', '1 h'], ['2', '80%', '1 h'], ['3', '100%', '20 s']]);
+    expect(rows.map((r) => r.cells[4])).toEqual(['—', '—', '—']);
+    // conversation coverage next to user coverage, with its model
+    await waitText(page, '[data-testid=conversations]', /^\d+\.\d+% of 1:1$/);
+    expect(await text(page, '[data-testid=conversations-model]')).toMatch(/^groups of 3: .*, 32: .* · estimate p\^k$/);
     expect(await text(page, '#ramp-note')).toMatch(/^Holding step 1 of 3: \d+ min( \d+ s)? left\.$/);
     await waitText(page, '[data-testid=guardrails]', /ramp waits: step 1 of 3 holds for/);
     expect(await text(page, '[data-testid=guardrails]')).toMatch(/^(Healthy|No evaluation yet) · ramp waits: step 1 of 3 holds for \d+ min( \d+ s)? more · checked /);

@@ -76,7 +76,7 @@ describe('cutover campaigns / campaign commands against the real engine', () => 
     const byOperator = await runCli(['campaign', 'complete', 'cli-complete', '--reason', 'an operator tries'], env);
     expect([byOperator.code, byOperator.stderr]).toEqual([3, expect.stringContaining('auth.forbidden')]);
     const completed = await runCli(['campaign', 'complete', 'cli-complete', '--reason', 'watching the CLI complete'], cliEnv(api));
-    expect([completed.code, completed.stdout]).toEqual([0, expect.stringMatching(/status\s+completed/)]);
+    expect([completed.code, completed.stdout]).toEqual([0, expect.stringMatching(/^status: +completed$/m)]);
     const again = await runCli(['campaign', 'complete', 'cli-complete', '--reason', 'once more', '--json'], cliEnv(api));
     expect([again.code, JSON.parse(again.stdout).status]).toEqual([0, 'completed']);
     const run = await watch.exited;
