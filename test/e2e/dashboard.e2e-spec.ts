@@ -269,6 +269,7 @@ describe('dashboard in headless Chromium against the real engine', () => {
     await admin.click('[data-testid=complete-confirm]');
     await admin.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'completed');
     await waitText(admin, '[data-testid=audit]', /campaign\.completed/);
+    await waitText(admin, '[data-testid=campaign-why]', /^The campaign is completed: enabled users stay enabled/);
     expect(await admin.$$eval('#controls button[data-action]', (bs) => bs.filter((b) => !(b as any).disabled).length)).toBe(0);
     const after = await api.request('GET', `/api/v1/campaigns/${campaign.id}`);
     expect(after.body).toMatchObject({ status: 'completed', completedAt: expect.any(String) });

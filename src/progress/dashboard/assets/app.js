@@ -7,7 +7,7 @@
   const MAX_POINTS = 3000;
   const $ = (id) => document.getElementById(id);
 
-  const state = { key: null, role: null, campaign: null, progress: null, stream: null, charts: null, series: null, listTimer: null };
+  const state = { key: null, role: null, campaign: null, progress: null, stream: null, charts: null, series: null, listTimer: null, whySig: null };
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -156,6 +156,23 @@
     renderGuardrails(p);
     renderControls(p);
     renderListEntry(p);
+    refreshWhy(p);
+  }
+
+  /**
+   * The campaign explanation (GET …/explain), read again only when the status, the step or the
+   * ramp's reason to wait changes. A hold counts down in the ramp note instead.
+   */
+  function refreshWhy(p) {
+    const wait = (p.guardrails.state || {}).rampWait;
+    const holding = p.campaign.status === 'running' && wait && wait.reason === 'hold';
+    const sig = `${p.campaign.key}|${p.campaign.status}|${p.ramp.currentStep}|${wait ? wait.reason : ''}|${wait && !holding ? wait.detail : ''}`;
+    if (sig === state.whySig) return;
+    state.whySig = sig;
+    if (holding) return setText('campaign-why', '');
+    api('GET', `/api/v1/campaigns/${encodeURIComponent(p.campaign.key)}/explain`)
+      .then((r) => { if (state.whySig === sig) setText('campaign-why', r.body.why); })
+      .catch(() => undefined);
   }
 
   /** The open campaign's entry in the list follows the stream (the list itself reloads every 10 s). */
