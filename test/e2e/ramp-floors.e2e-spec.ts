@@ -82,6 +82,18 @@ describe('ramp: a capability floor holds a step until enough users are capable',
     expect(cli.stdout).toMatch(/≥ 90% capable: 75\.0% \(3,000 of 4,000\), not met/);
     const forecast = (await api.request('GET', `/api/v1/campaigns/${c.id}/forecast`)).body;
     expect(forecast).toMatchObject({ targetStep: 1, capabilityFloor: { met: false, usersNeeded: 600, forecast: { model: expect.stringContaining('24 hours') } } });
+    // a pace-based ETA while running (the pace is at most the configured 2,000 users/s) …
+    expect(forecast).toMatchObject({ status: 'running', etaReason: null, rate: { source: expect.stringMatching(/^(ramp_throughput|pace|max_pace)$/) } });
+    expect(forecast.rate.usersPerSecond).toBeLessThanOrEqual(2000);
+    expect(forecast.etaSeconds).toBe(Math.ceil(forecast.newlyAdmitted.eligible / forecast.rate.usersPerSecond));
+    // … and none while paused or halted
+    for (const [action, body, status] of [['pause', {}, 'paused'], ['halt', { reason: 'checking the forecast' }, 'halted']] as const) {
+      expect((await act(api, c.id, action, body)).body.status).toBe(status);
+      const still = (await api.request('GET', `/api/v1/campaigns/${c.id}/forecast`)).body;
+      expect(still).toMatchObject({ status, etaSeconds: null, etaAt: null, etaReason: status });
+      expect((await api.request('GET', `/api/v1/campaigns/${c.id}/progress`)).body.eta).toMatchObject({ seconds: null, reason: status });
+    }
+    expect((await act(api, c.id, 'resume', { reason: 'forecast checked' })).body.status).toBe('running');
 
     // half of the incapable users become capable: 87.5%, still below the floor
     const incapable = Array.from({ length: USERS / 4 }, (_, i) => 4 * (i + 1));
