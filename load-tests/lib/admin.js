@@ -165,7 +165,7 @@ export function campaignAction(idOrKey, action, reason) {
   if (!current) throw new Error(`campaign ${idOrKey} not found`);
   const r = request('POST', `/api/v1/campaigns/${encodeURIComponent(idOrKey)}/${action}`, {
     key: apiKey(),
-    body: action === 'halt' ? { reason: reason || REASON } : reason ? { reason } : {},
+    body: action === 'halt' || action === 'complete' ? { reason: reason || REASON } : reason ? { reason } : {},
     headers: { 'if-match': current.etag },
     tags: { endpoint: `admin_campaign_${action}`, name: `POST /api/v1/campaigns/:id/${action}` },
   });

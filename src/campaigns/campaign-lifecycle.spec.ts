@@ -8,7 +8,9 @@ const ALLOWED: Array<[CampaignStatus, CampaignStatus]> = [
   ['running', 'completed'],
   ['paused', 'running'],
   ['paused', 'halted'],
+  ['paused', 'completed'],
   ['halted', 'running'],
+  ['halted', 'completed'],
 ];
 
 describe('campaign lifecycle', () => {
@@ -24,7 +26,7 @@ describe('campaign lifecycle', () => {
     resume: { draft: 'conflict', running: 'noop', paused: 'apply', halted: 'apply', completed: 'conflict' },
     pause: { draft: 'conflict', running: 'apply', paused: 'noop', halted: 'conflict', completed: 'conflict' },
     halt: { draft: 'conflict', running: 'apply', paused: 'apply', halted: 'noop', completed: 'conflict' },
-    complete: { draft: 'conflict', running: 'apply', paused: 'conflict', halted: 'conflict', completed: 'noop' },
+    complete: { draft: 'conflict', running: 'apply', paused: 'apply', halted: 'apply', completed: 'noop' },
   };
   for (const [action, byStatus] of Object.entries(expected) as Array<[CampaignAction, Record<CampaignStatus, string>]>) {
     for (const [from, outcome] of Object.entries(byStatus) as Array<[CampaignStatus, string]>) {

@@ -4,8 +4,8 @@ import type { CampaignAction, CampaignStatus } from './campaigns.types';
 const NEXT: Record<CampaignStatus, readonly CampaignStatus[]> = {
   draft: ['running'],
   running: ['paused', 'halted', 'completed'],
-  paused: ['running', 'halted'],
-  halted: ['running'],
+  paused: ['running', 'halted', 'completed'],
+  halted: ['running', 'completed'],
   completed: [],
 };
 
@@ -23,7 +23,7 @@ const ACTION_FROM: Record<CampaignAction, readonly CampaignStatus[]> = {
   resume: ['paused', 'halted'],
   pause: ['running'],
   halt: ['running', 'paused'],
-  complete: ['running'],
+  complete: ['running', 'paused', 'halted'],
 };
 
 export function canTransition(from: CampaignStatus, to: CampaignStatus): boolean {

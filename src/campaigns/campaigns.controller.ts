@@ -10,12 +10,14 @@ import { ZodBody, ZodParam, ZodQuery } from '../core/validation/zod.pipe';
 import {
   actionBodySchema,
   campaignRefSchema,
+  completeBodySchema,
   createCampaignSchema,
   haltBodySchema,
   listCampaignsSchema,
   patchCampaignSchema,
   type ActionBodyInput,
   type CampaignRefInput,
+  type CompleteBodyInput,
   type CreateCampaignInput,
   type HaltBodyInput,
   type ListCampaignsInput,
@@ -105,11 +107,11 @@ export class CampaignsController {
     return this.act(p.id, 'halt', m, a, r, b.reason);
   }
 
-  @Documented('Mark the campaign completed (If-Match)', campaignSchema)
+  @Documented('Complete the campaign for good (admin, reason required; repeating on a completed campaign is a 200 no-op)', campaignSchema)
   @Post(':id/complete')
   @HttpCode(200)
-  @Roles('operator')
-  complete(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(actionBodySchema)) b: ActionBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: FastifyReply) {
+  @Roles('admin')
+  complete(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Body(new ZodBody(completeBodySchema)) b: CompleteBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: FastifyReply) {
     return this.act(p.id, 'complete', m, a, r, b.reason);
   }
 

@@ -36,6 +36,7 @@ export class CampaignsRepository {
         flagId: c.flagId,
         populationFilter: c.populationFilter as Prisma.InputJsonValue,
         pacing: c.pacing as unknown as Prisma.InputJsonValue,
+        autoComplete: c.autoComplete,
       },
     });
     await db.$executeRaw`
@@ -81,6 +82,7 @@ export class CampaignsRepository {
         description: patch.description,
         populationFilter: patch.populationFilter as Prisma.InputJsonValue | undefined,
         pacing: patch.pacing as unknown as Prisma.InputJsonValue | undefined,
+        autoComplete: patch.autoComplete,
         version: { increment: 1 },
       },
     });
@@ -117,6 +119,16 @@ export class CampaignsRepository {
   }
 }
 
+export interface StateCounts {
+  legacy: number;
+  ineligible: number;
+  eligible: number;
+  enrolling: number;
+  enabled: number;
+  failed: number;
+  held: number;
+}
+
 export interface BatchRef {
   id: bigint;
   queuedAtMs: number;
@@ -132,6 +144,16 @@ export class CampaignBatchesRepository {
       WHERE campaign_id = ${campaignId} AND status = 'queued'
       RETURNING id, queued_at AS "queuedAt"`;
     return rows.map((r) => ({ id: r.id, queuedAtMs: r.queuedAt.getTime() }));
+  }
+
+  /** The campaign's users per state (a sum over its 16 counter shards). */
+  async stateCounts(campaignId: bigint, db: Db): Promise<StateCounts> {
+    const [r] = await db.$queryRaw<Array<Record<keyof StateCounts, bigint | null>>>`
+      SELECT sum(legacy) AS legacy, sum(ineligible) AS ineligible, sum(eligible) AS eligible, sum(enrolling) AS enrolling,
+             sum(enabled) AS enabled, sum(failed) AS failed, sum(held) AS held
+      FROM progress_counters WHERE campaign_id = ${campaignId}`;
+    const n = (k: keyof StateCounts) => Number(r?.[k] ?? 0);
+    return { legacy: n('legacy'), ineligible: n('ineligible'), eligible: n('eligible'), enrolling: n('enrolling'), enabled: n('enabled'), failed: n('failed'), held: n('held') };
   }
 
   /** Ids of batches whose backend call may be in flight right now. */

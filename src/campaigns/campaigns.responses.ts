@@ -12,7 +12,7 @@ export const populationFilterView = z.object({
 });
 
 export const rampStepView = z
-  .object({ ppm: z.number().int(), holdMinutes: z.number(), requiresApproval: z.boolean(), pointOfNoReturn: z.boolean() })
+  .object({ ppm: z.number().int(), holdMinutes: z.number(), requiresApproval: z.boolean(), pointOfNoReturn: z.boolean(), minCapablePercent: z.number().optional() })
   .meta({ id: 'RampStep' });
 
 export const guardrailRuleView = z
@@ -49,6 +49,7 @@ export const campaignSchema = z
     haltReason: z.string().nullable(),
     haltToLastCommitMs: z.number().nullable(),
     lastEnabledAt: nullableDateTime,
+    autoComplete: z.boolean().meta({ description: 'completes by itself once the last step (100%) has nothing left to process' }),
     version: z.number().int().meta({ description: 'also in the ETag header; send it back as If-Match on the next write' }),
     createdAt: dateTime,
     updatedAt: dateTime,
@@ -96,17 +97,33 @@ export const holdListSchema = z.object({ items: z.array(holdSchema) }).meta({ id
 
 const rangeEstimate = z.object({ users: z.number(), eligible: z.number(), ineligible: z.number(), exact: z.boolean().meta({ description: 'false when partial histogram bins were prorated' }) });
 
+const floorStatusView = z
+  .object({
+    step: z.number().int(),
+    minCapablePercent: z.number(),
+    users: z.number().int(),
+    capable: z.number().int(),
+    capablePercent: z.number().nullable(),
+    met: z.boolean(),
+    usersNeeded: z.number().int(),
+    forecast: z.object({ capablePerSecond: z.number().nullable(), etaSeconds: z.number().nullable(), etaAt: nullableDateTime, model: z.string() }),
+  })
+  .meta({ id: 'CapabilityFloor' });
+
 export const forecastSchema = z
   .object({
     campaignId: idString,
+    status: z.enum(CAMPAIGN_STATUSES),
     currentStep: z.number().int(),
     targetStep: z.number().int().nullable(),
     fromPpm: z.number().int(),
     toPpm: z.number().int(),
     newlyAdmitted: rangeEstimate,
-    rate: z.object({ usersPerSecond: z.number().nullable(), source: z.enum(['pace', 'throughput']).nullable(), paceUsersPerSecond: z.number(), throughputPerSecond: z.number().nullable() }),
+    rate: z.object({ usersPerSecond: z.number().nullable(), source: z.enum(['ramp_throughput', 'pace', 'max_pace']).nullable() }),
     etaSeconds: z.number().int().nullable(),
     etaAt: nullableDateTime,
+    etaReason: z.enum(['draft', 'paused', 'halted', 'completed', 'no_pace']).nullable().meta({ description: 'why there is no ETA' }),
+    capabilityFloor: floorStatusView.nullable(),
   })
   .meta({ id: 'Forecast' });
 
@@ -143,3 +160,18 @@ export const userExplanationSchema = z
     user: z.object({ country: z.string(), platform: z.string(), appVersion: z.string(), e2eeCapable: z.boolean() }).nullable(),
   })
   .meta({ id: 'UserExplanation', description: 'why this user is (not) encrypted' });
+
+export const campaignExplanationSchema = z
+  .object({
+    campaignId: idString,
+    campaign: z.string(),
+    status: z.enum(CAMPAIGN_STATUSES),
+    currentStep: z.number().int(),
+    nextStep: z.number().int().nullable(),
+    waiting: z.object({ reason: z.string(), detail: z.string() }).nullable(),
+    heldByFloor: floorStatusView.nullable(),
+    why: z.string(),
+    floors: z.array(floorStatusView),
+    completion: z.object({ auto: z.boolean(), lastStep: z.number().int(), rule: z.string() }),
+  })
+  .meta({ id: 'CampaignExplanation' });

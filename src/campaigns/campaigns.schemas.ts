@@ -26,6 +26,7 @@ export const createCampaignSchema = z
     flagId: bigintIdSchema.optional(),
     populationFilter: populationFilterSchema.default({}),
     pacing: pacingSchema.default({}),
+    autoComplete: z.boolean().default(true),
   })
   .refine((v) => v.flag !== undefined || v.flagId !== undefined, { message: 'give the admission flag as flag (key) or flagId', path: ['flag'] })
   .meta({ id: 'CreateCampaignRequest' });
@@ -37,6 +38,7 @@ export const patchCampaignSchema = z
     description: z.string().max(5000).optional(),
     populationFilter: populationFilterSchema.optional(),
     pacing: pacingSchema.optional(),
+    autoComplete: z.boolean().optional(),
     reason: reasonSchema.optional(),
   })
   .refine((v) => Object.keys(v).some((k) => k !== 'reason'), { message: 'nothing to change' })
@@ -61,3 +63,7 @@ export type ActionBodyInput = z.infer<typeof actionBodySchema>;
 
 export const haltBodySchema = z.strictObject({ reason: reasonSchema }).meta({ id: 'HaltRequest' });
 export type HaltBodyInput = z.infer<typeof haltBodySchema>;
+
+/** Completion is terminal: it says why. */
+export const completeBodySchema = haltBodySchema;
+export type CompleteBodyInput = z.infer<typeof completeBodySchema>;

@@ -9,7 +9,7 @@ import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES } from '../core/queue/queue.constants';
 import { ACTION_TARGET, planAction } from './campaign-lifecycle';
 import { batchJobId, batchJobSpec, materializeJobSpec, planJobSpec } from './campaign-jobs';
-import { CampaignBatchesRepository, CampaignsRepository, type BatchRef, type TransitionEffects } from './campaigns.repository';
+import { CampaignBatchesRepository, CampaignsRepository, type BatchRef, type StateCounts, type TransitionEffects } from './campaigns.repository';
 import type { CreateCampaignInput, PacingInput, PatchCampaignInput } from './campaigns.schemas';
 import type { AdmissionFlag, Campaign, CampaignAction, CampaignListQuery, Pacing } from './campaigns.types';
 
@@ -36,7 +36,7 @@ export class CampaignsService {
     if (await this.repo.findByRef(input.key)) throw new ConflictError('campaign.key_taken', `a campaign with key ${input.key} exists`);
     const created = await this.prisma.transaction(async (tx) => {
       const c = await this.repo.insert(
-        { key: input.key, name: input.name, description: input.description, flagId: flag.id, populationFilter: input.populationFilter, pacing: this.pacing(input.pacing) },
+        { key: input.key, name: input.name, description: input.description, flagId: flag.id, populationFilter: input.populationFilter, pacing: this.pacing(input.pacing), autoComplete: input.autoComplete },
         tx,
       );
       await this.audit.record({ actor, action: 'campaign.created', entityType: 'campaign', entityId: String(c.id), after: c }, tx);
@@ -95,6 +95,7 @@ export class CampaignsService {
       const dropped = action === 'halt' || action === 'complete' ? await this.batches.dropQueued(before.id, tx) : [];
       const inFlight = action === 'halt' ? await this.batches.running(before.id, tx) : [];
       const requeued = fx.resumeFromHalt ? await this.batches.requeueDropped(before.id, tx) : [];
+      const counts = action === 'complete' ? await this.batches.stateCounts(before.id, tx) : null;
       await this.audit.record(
         {
           actor,
@@ -102,7 +103,13 @@ export class CampaignsService {
           entityType: 'campaign',
           entityId: String(before.id),
           before: lifecycleView(before),
-          after: { ...lifecycleView(next), droppedBatches: dropped.length, inFlightBatches: inFlight.map(String), requeuedBatches: requeued.length },
+          after: {
+            ...lifecycleView(next),
+            droppedBatches: dropped.length,
+            inFlightBatches: inFlight.map(String),
+            requeuedBatches: requeued.length,
+            ...(counts && { enabled: counts.enabled, leftOver: leftOverOf(counts) }),
+          },
           reason: reason ?? null,
         },
         tx,
@@ -146,6 +153,11 @@ function effectsOf(action: CampaignAction, before: Campaign, reason?: string): T
     case 'pause':
       return {};
   }
+}
+
+/** Users a completed campaign leaves where they are: they stay so (completion is terminal). */
+function leftOverOf(k: StateCounts) {
+  return { legacy: k.legacy, ineligible: k.ineligible, eligible: k.eligible, enrolling: k.enrolling, failed: k.failed, held: k.held };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

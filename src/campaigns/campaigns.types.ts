@@ -43,6 +43,8 @@ export interface Campaign {
   haltReason: string | null;
   haltToLastCommitMs: number | null;
   lastEnabledAt: Date | null;
+  /** the ramp controller completes the campaign when its last step is done */
+  autoComplete: boolean;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -65,6 +67,7 @@ export interface NewCampaign {
   flagId: bigint;
   populationFilter: PopulationFilter;
   pacing: Pacing;
+  autoComplete: boolean;
 }
 
 export interface CampaignPatch {
@@ -72,6 +75,7 @@ export interface CampaignPatch {
   description?: string;
   populationFilter?: PopulationFilter;
   pacing?: Pacing;
+  autoComplete?: boolean;
 }
 
 export interface CampaignListQuery {

@@ -33,21 +33,23 @@ describe('usersInRange', () => {
 });
 
 describe('forecastStep', () => {
-  const range = { bins: [{ bin: 0, total: 1000, capable: 600 }], fromPpm: 0, toPpm: 1000, now: NOW };
+  const range = { bins: [{ bin: 0, total: 1000, capable: 600 }], fromPpm: 0, toPpm: 1000, now: NOW, status: 'running' as const };
 
-  it('uses the pace when one is set', () => {
-    const f = forecastStep({ ...range, paceUsersPerSecond: 100, throughputPerSecond: 50 });
-    expect(f.rate).toEqual({ usersPerSecond: 100, source: 'pace', paceUsersPerSecond: 100, throughputPerSecond: 50 });
-    expect(f.etaSeconds).toBe(6);
+  it('divides the eligible users by the ramp rate', () => {
+    const f = forecastStep({ ...range, rate: { usersPerSecond: 100, source: 'pace' } });
+    expect(f.rate).toEqual({ usersPerSecond: 100, source: 'pace' });
+    expect([f.etaSeconds, f.etaReason]).toEqual([6, null]);
     expect(f.etaAt).toBe(new Date(NOW.getTime() + 6000).toISOString());
   });
 
-  it('falls back to the measured throughput', () => {
-    expect(forecastStep({ ...range, paceUsersPerSecond: 0, throughputPerSecond: 7 })).toMatchObject({ rate: { source: 'throughput', usersPerSecond: 7 }, etaSeconds: 86 });
+  it('has no ETA while paused or halted, whatever the pace', () => {
+    for (const status of ['paused', 'halted'] as const) {
+      expect(forecastStep({ ...range, status, rate: { usersPerSecond: 100, source: 'pace' } })).toMatchObject({ etaSeconds: null, etaAt: null, etaReason: status });
+    }
   });
 
   it('has no ETA without a rate, and a zero ETA when nobody is eligible', () => {
-    expect(forecastStep({ ...range, paceUsersPerSecond: 0, throughputPerSecond: null })).toMatchObject({ etaSeconds: null, etaAt: null, rate: { source: null } });
-    expect(forecastStep({ ...range, bins: [{ bin: 0, total: 10, capable: 0 }], paceUsersPerSecond: 0, throughputPerSecond: null }).etaSeconds).toBe(0);
+    expect(forecastStep({ ...range, rate: null })).toMatchObject({ etaSeconds: null, etaAt: null, etaReason: 'no_pace', rate: { source: null } });
+    expect(forecastStep({ ...range, bins: [{ bin: 0, total: 10, capable: 0 }], rate: null }).etaSeconds).toBe(0);
   });
 });

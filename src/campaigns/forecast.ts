@@ -2,6 +2,9 @@
  * Forecast of a ramp step from the bucket histogram (1,000 bins of 1,000 ppm per campaign,
  * kept up to date by materialisation): no scan of user_migrations. Pure.
  */
+import type { CampaignStatus } from './campaigns.types';
+import type { PaceRate } from './pace';
+
 export const BIN_PPM = 1000;
 
 export interface HistogramBin {
@@ -43,10 +46,9 @@ export interface ForecastInput {
   bins: readonly HistogramBin[];
   fromPpm: number;
   toPpm: number;
-  /** the adaptive pace limit (0 = none) */
-  paceUsersPerSecond: number;
-  /** users enabled per second over the last minutes (null: no recent batches) */
-  throughputPerSecond: number | null;
+  status: CampaignStatus;
+  /** the ramp's rate (rampRate): null when no pace is configured and no ramp batch was measured */
+  rate: PaceRate | null;
   now: Date;
 }
 
@@ -54,27 +56,30 @@ export interface Forecast {
   fromPpm: number;
   toPpm: number;
   newlyAdmitted: RangeEstimate;
-  rate: { usersPerSecond: number | null; source: 'pace' | 'throughput' | null; paceUsersPerSecond: number; throughputPerSecond: number | null };
+  rate: { usersPerSecond: number | null; source: PaceRate['source'] | null };
   etaSeconds: number | null;
   etaAt: string | null;
+  /** why there is no ETA: the campaign is not running (draft, paused, halted) or has no pace yet */
+  etaReason: 'draft' | 'paused' | 'halted' | 'completed' | 'no_pace' | null;
 }
 
 /**
  * Step X newly admits the users in [current ceiling, X); the capable ones (eligible) are the
- * ones the backend will be called for. The ETA divides them by the current pace, or by the
- * measured throughput when no pace limit is set; null when neither is known.
+ * ones the backend will be called for. The ETA divides them by the ramp's rate; a campaign
+ * that is not running has none (nothing moves), nor one without any known pace.
  */
 export function forecastStep(f: ForecastInput): Forecast {
   const newlyAdmitted = usersInRange(f.bins, f.fromPpm, f.toPpm);
-  const source = f.paceUsersPerSecond > 0 ? 'pace' : f.throughputPerSecond && f.throughputPerSecond > 0 ? 'throughput' : null;
-  const rate = source === 'pace' ? f.paceUsersPerSecond : source === 'throughput' ? f.throughputPerSecond : null;
-  const etaSeconds = newlyAdmitted.eligible === 0 ? 0 : rate ? Math.ceil(newlyAdmitted.eligible / rate) : null;
+  const still = f.status === 'running' ? null : f.status;
+  const reason = still ?? (newlyAdmitted.eligible > 0 && !f.rate ? 'no_pace' : null);
+  const etaSeconds = reason !== null ? null : newlyAdmitted.eligible === 0 ? 0 : Math.ceil(newlyAdmitted.eligible / f.rate!.usersPerSecond);
   return {
     fromPpm: f.fromPpm,
     toPpm: f.toPpm,
     newlyAdmitted,
-    rate: { usersPerSecond: rate, source, paceUsersPerSecond: f.paceUsersPerSecond, throughputPerSecond: f.throughputPerSecond },
+    rate: { usersPerSecond: f.rate?.usersPerSecond ?? null, source: f.rate?.source ?? null },
     etaSeconds,
     etaAt: etaSeconds === null ? null : new Date(f.now.getTime() + etaSeconds * 1000).toISOString(),
+    etaReason: reason,
   };
 }

@@ -7,7 +7,7 @@ import { campaignRefSchema, type CampaignRefInput } from './campaigns.schemas';
 import { InsightsService } from './insights.service';
 import { campaignUserParamSchema, forecastQuerySchema, type CampaignUserParamInput, type ForecastQueryInput } from './ramp.schemas';
 import { Documented } from '../core/http/openapi/api-docs.decorators';
-import { forecastSchema, userExplanationSchema } from './campaigns.responses';
+import { forecastSchema, userExplanationSchema, campaignExplanationSchema } from './campaigns.responses';
 
 @ApiTags('ramp')
 @Controller('api/v1/campaigns')
@@ -19,6 +19,13 @@ export class InsightsController {
   @Roles('viewer')
   async forecast(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput, @Query(new ZodQuery(forecastQuerySchema)) q: ForecastQueryInput) {
     return toJsonSafe(await this.insights.forecast(p.id, q));
+  }
+
+  @Documented('Why the campaign is (not) moving: the ramp\'s reason to wait, capability floors and their forecasts, completion', campaignExplanationSchema)
+  @Get(':id/explain')
+  @Roles('viewer')
+  async explainCampaign(@Param(new ZodParam(campaignRefSchema)) p: CampaignRefInput) {
+    return toJsonSafe(await this.insights.explainCampaign(p.id));
   }
 
   @Documented('Why this user is (not) encrypted', userExplanationSchema)

@@ -38,6 +38,21 @@ export class InsightsRepository {
     return rows.map((r) => ({ bin: r.bin, total: Number(r.total), capable: Number(r.capable) }));
   }
 
+  /**
+   * The campaign's users and capable users now (bucket histogram) and the oldest progress
+   * sample of the last 24 hours that recorded the capable count (`now` is the app's clock,
+   * which stamps the samples).
+   */
+  async capabilityReadings(campaignId: bigint, now: Date): Promise<{ users: number; capable: number; then: { at: Date; capable: number } | null }> {
+    const [r] = await this.prisma.client.$queryRaw<Array<{ users: number; capable: number; thenAt: Date | null; thenCapable: number | null }>>`
+      SELECT h.users, h.capable, s.at AS "thenAt", s.capable::float8 AS "thenCapable"
+      FROM (SELECT coalesce(sum(total), 0)::float8 AS users, coalesce(sum(capable), 0)::float8 AS capable FROM bucket_histograms WHERE campaign_id = ${campaignId}) h
+      LEFT JOIN LATERAL (SELECT at, capable FROM progress_samples
+                         WHERE campaign_id = ${campaignId} AND capable IS NOT NULL AND at >= ${now}::timestamptz - interval '24 hours'
+                         ORDER BY at LIMIT 1) s ON true`;
+    return { users: r.users, capable: r.capable, then: r.thenAt && r.thenCapable !== null ? { at: r.thenAt, capable: r.thenCapable } : null };
+  }
+
   async userMigration(campaignId: bigint, userId: bigint): Promise<UserMigrationRow | null> {
     const [r] = await this.prisma.client.$queryRaw<UserMigrationRow[]>`
       SELECT um.bucket, um.state::text AS state, um.attempts::int AS attempts, um.last_error AS "lastError", um.enrolled_via::text AS "enrolledVia",

@@ -5,14 +5,15 @@ import { Clock } from '../core/clock/clock';
 import type { JobStatus } from '../core/queue/queue.constants';
 import { GuardrailsService, type HealthCheck } from './guardrails.service';
 import { HoldsService } from './holds.service';
-import { decideRampTick, holdRemainingMs, stepPpm, type RampDecision } from './ramp-plan';
-import { RampRepository } from './ramp.repository';
+import { decideCompletion, decideRampTick, holdRemainingMs, stepPpm, type CapabilityFigures, type RampDecision } from './ramp-plan';
+import { RampRepository, type RampCampaign } from './ramp.repository';
 import { RampService } from './ramp.service';
 
 export interface TickResult {
   campaignId: string;
   decision: RampDecision | null;
   advanced: boolean;
+  completed?: boolean;
   health: Pick<HealthCheck, 'verdict' | 'pace' | 'stopped'> | null;
 }
 
@@ -41,7 +42,7 @@ export class RampControllerService {
     for (const id of await this.repo.activeIds()) {
       try {
         const r = await this.tick(id);
-        any = any || r.advanced || Boolean(r.health?.stopped);
+        any = any || r.advanced || Boolean(r.completed) || Boolean(r.health?.stopped);
       } catch (err) {
         this.log.error(`ramp tick of campaign ${id} failed: ${(err as Error)?.stack ?? String(err)}`);
         firstError ??= err;
@@ -64,10 +65,21 @@ export class RampControllerService {
     const now = this.clock.now();
     const decision = decideRampTick(
       c,
-      { backlogBatches: backlog.backlogBatches, maxBacklogBatches: this.config.ramp.advanceMaxBacklogBatches, guardrail: health?.verdict ?? 'ok', flagKilled: flag.killed, materialized: c.materializedAt !== null },
+      {
+        backlogBatches: backlog.backlogBatches,
+        maxBacklogBatches: this.config.ramp.advanceMaxBacklogBatches,
+        guardrail: health?.verdict ?? 'ok',
+        flagKilled: flag.killed,
+        materialized: c.materializedAt !== null,
+        capability: await this.nextStepCapability(c),
+      },
       now,
     );
     result.decision = decision;
+    if (decision.kind === 'wait' && decision.reason === 'final_step') {
+      result.completed = await this.completeIfDone(c, backlog.backlogBatches, now);
+      if (result.completed) return result;
+    }
     await this.repo.setRampWait(c.id, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.detail } : null);
     if (decision.kind !== 'advance') return result;
     const figures = {
@@ -81,6 +93,23 @@ export class RampControllerService {
     };
     result.advanced = await this.ramp.advance(c, decision.to, decision.why, figures);
     return result;
+  }
+
+  /** The next step's users and capable users, read only when that step has a capability floor. */
+  private async nextStepCapability(c: RampCampaign): Promise<CapabilityFigures | null> {
+    const next = c.steps[c.currentStep + 1];
+    return next?.minCapablePercent ? this.repo.capability(c.id, next.ppm) : null;
+  }
+
+  /** At the last step: completes the campaign when nothing is left (decideCompletion); whether it did. */
+  private async completeIfDone(c: RampCampaign, backlogBatches: number, now: Date): Promise<boolean> {
+    if (!c.autoComplete || c.status !== 'running') return false;
+    const pending = await this.repo.pending(c.id);
+    const d = decideCompletion(c, { autoComplete: c.autoComplete, backlogBatches, ...pending }, now);
+    if (!d.complete) return false;
+    const done = await this.ramp.complete(c, d.why);
+    if (done) this.log.log(`campaign ${c.key} completed: ${d.why}`);
+    return done;
   }
 
   /**

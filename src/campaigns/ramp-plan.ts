@@ -13,7 +13,11 @@ export interface RampStep {
   holdMinutes: number;
   requiresApproval: boolean;
   pointOfNoReturn: boolean;
+  /** capability floor: the step starts only when at least this share (0..100) of its users is E2EE-capable */
+  minCapablePercent?: number;
 }
+
+export const FULL_PPM = 1_000_000;
 
 export type GuardrailVerdict = 'ok' | 'throttle' | 'pause' | 'halt';
 
@@ -37,6 +41,13 @@ export interface RampFigures {
   flagKilled: boolean;
   /** the campaign's rows exist (holds placed before are applied before the first step) */
   materialized: boolean;
+  /** the next step's users (buckets below its ppm) and how many of them are E2EE-capable; null when it has no floor */
+  capability?: CapabilityFigures | null;
+}
+
+export interface CapabilityFigures {
+  users: number;
+  capable: number;
 }
 
 export type WaitReason =
@@ -49,6 +60,7 @@ export type WaitReason =
   | 'hold'
   | 'planning'
   | 'backlog'
+  | 'capability_floor'
   | 'approval';
 
 export type RampDecision =
@@ -96,9 +108,61 @@ export function decideRampTick(s: RampState, f: RampFigures, now: Date): RampDec
     if (s.plannedPpm < ppm) return wait('planning', `the planner reached ${s.plannedPpm} of ${ppm} ppm`);
     if (f.backlogBatches > f.maxBacklogBatches) return wait('backlog', `${f.backlogBatches} batches in the backlog (at most ${f.maxBacklogBatches} to advance)`);
   }
+  const floor = floorShortfall(s.steps[next], f.capability ?? null);
+  if (floor) return wait('capability_floor', `step ${next + 1} of ${s.steps.length} needs ${floor}`);
   if (needsApproval(s, next)) return wait('approval', `step ${next + 1} of ${s.steps.length} requires approval`);
   const why = s.currentStep < 0 ? 'ramp started' : `hold of step ${s.currentStep + 1} of ${s.steps.length} over, backlog ${f.backlogBatches}, guardrails ok`;
   return { kind: 'advance', from: s.currentStep, to: next, why };
+}
+
+/** Share (0..100) of a step's users that are E2EE-capable; null when the step has no users yet. */
+export function capablePercent(c: CapabilityFigures): number | null {
+  return c.users > 0 ? (100 * c.capable) / c.users : null;
+}
+
+/** What a step's capability floor still lacks, in words; null when it has no floor or the floor is met. */
+export function floorShortfall(step: RampStep, c: CapabilityFigures | null): string | null {
+  const floor = step.minCapablePercent;
+  if (floor === undefined || floor <= 0) return null;
+  if (!c) return `${floor}% of its users E2EE-capable (not measured yet)`;
+  const share = capablePercent(c);
+  if (share !== null && share >= floor) return null;
+  const shown = share === null ? 'it has no users yet' : `${share.toFixed(1)}% are (${c.capable} of ${c.users})`;
+  return `${floor}% of its users E2EE-capable; ${shown}`;
+}
+
+export interface CompletionFigures {
+  autoComplete: boolean;
+  backlogBatches: number;
+  /** users per state that still have work ahead of them (held: an operator's hold still to release) */
+  legacy: number;
+  eligible: number;
+  enrolling: number;
+  held: number;
+}
+
+export type CompletionDecision = { complete: true; why: string } | { complete: false; detail: string };
+
+/**
+ * A running campaign completes by itself when its last step admits everyone (100%), that
+ * step's hold is over, the planner covered the whole range, no batch is queued or running and
+ * nobody is legacy, eligible, enrolling (opt-ins included) or held (a hold is "not yet", not
+ * "never": release it or complete by hand). Ineligible and failed users stay as they are.
+ */
+export function decideCompletion(s: RampState, f: CompletionFigures, now: Date): CompletionDecision {
+  const last = s.steps.length - 1;
+  const no = (detail: string): CompletionDecision => ({ complete: false, detail });
+  if (s.status !== 'running') return no(`campaign is ${s.status}`);
+  if (!f.autoComplete) return no('automatic completion is off for this campaign (complete it from the CLI or the dashboard)');
+  if (last < 0 || s.currentStep !== last) return no('the last step is not entered yet');
+  if (s.steps[last].ppm < FULL_PPM) return no(`the last step admits ${s.steps[last].ppm} ppm, not everyone`);
+  const remaining = holdRemainingMs(s, now) ?? 0;
+  if (remaining > 0) return no(`the last step holds for ${Math.ceil(remaining / 1000)} s more`);
+  if (s.plannedPpm < FULL_PPM) return no(`the planner reached ${s.plannedPpm} of ${FULL_PPM} ppm`);
+  if (f.held > 0) return no(`${f.held} users are held; release the hold or complete the campaign by hand`);
+  const left = f.legacy + f.eligible + f.enrolling;
+  if (f.backlogBatches > 0 || left > 0) return no(`${left} users still to process, ${f.backlogBatches} batches in the backlog`);
+  return { complete: true, why: 'the last step (100%) is done: nothing left to process and nobody enrolling' };
 }
 
 /** Steps with a point of no return that lowering from `from` to `to` would go below. */
@@ -141,6 +205,7 @@ export function stepsOf(json: unknown): RampStep[] {
       holdMinutes: Number(s.holdMinutes ?? 0),
       requiresApproval: s.requiresApproval === true,
       pointOfNoReturn: s.pointOfNoReturn === true,
+      ...(typeof s.minCapablePercent === 'number' && { minCapablePercent: s.minCapablePercent }),
     };
   });
 }

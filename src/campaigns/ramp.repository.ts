@@ -3,6 +3,7 @@ import { PrismaService, type Db } from '../core/database/prisma.service';
 import { addCounters } from '../migration/counters';
 import type { CampaignStatus, Pacing } from './campaigns.types';
 import { rulesOf, type BacklogFigures, type GuardrailRule, type Trip, type WindowFigures } from './guardrails';
+import type { RampThroughput } from './pace';
 import { stepsOf, type RampStep } from './ramp-plan';
 
 /** The columns of a campaign the ramp controller reads. */
@@ -23,6 +24,7 @@ export interface RampCampaign {
   paceUsersPerSecond: number;
   guardrailState: GuardrailStateJson;
   materializedAt: Date | null;
+  autoComplete: boolean;
 }
 
 /** campaigns.guardrail_state (read by progress and the dashboard). */
@@ -56,6 +58,7 @@ interface Row {
   paceUsersPerSecond: number;
   guardrailState: unknown;
   materializedAt: Date | null;
+  autoComplete: boolean;
 }
 
 function toRamp(r: Row): RampCampaign {
@@ -86,7 +89,7 @@ export class RampRepository {
       SELECT id, key, status::text AS status, version, flag_id AS "flagId", pacing, ramp_plan AS "rampPlan", guardrails,
              current_step AS "currentStep", step_entered_at AS "stepEnteredAt", approved_step AS "approvedStep",
              admitted_ppm AS "admittedPpm", planned_ppm AS "plannedPpm", pace_users_per_second AS "paceUsersPerSecond",
-             guardrail_state AS "guardrailState", materialized_at AS "materializedAt"
+             guardrail_state AS "guardrailState", materialized_at AS "materializedAt", auto_complete AS "autoComplete"
       FROM campaigns WHERE id = ${id}`;
     return r ? toRamp(r) : null;
   }
@@ -143,6 +146,40 @@ export class RampRepository {
     await this.prisma.client.$executeRaw`
       UPDATE campaigns SET guardrail_state = jsonb_set(coalesce(guardrail_state, '{}'::jsonb), '{rampWait}', ${JSON.stringify(wait ?? null)}::jsonb)
       WHERE id = ${id} AND guardrail_state -> 'rampWait' IS DISTINCT FROM ${JSON.stringify(wait ?? null)}::jsonb`;
+  }
+
+  /**
+   * Users with a bucket below `ppm` and how many of them are E2EE-capable, from the bucket
+   * histogram (the last bin pro rata): at most 1,000 rows, never user_migrations.
+   */
+  async capability(id: bigint, ppm: number): Promise<{ users: number; capable: number }> {
+    const [r] = await this.prisma.client.$queryRaw<Array<{ users: number; capable: number }>>`
+      SELECT coalesce(sum(CASE WHEN bin < ${ppm}::int / 1000 THEN total ELSE total * (${ppm}::int % 1000) / 1000.0 END), 0)::float8 AS users,
+             coalesce(sum(CASE WHEN bin < ${ppm}::int / 1000 THEN capable ELSE capable * (${ppm}::int % 1000) / 1000.0 END), 0)::float8 AS capable
+      FROM bucket_histograms WHERE campaign_id = ${id} AND bin <= ${ppm}::int / 1000`;
+    return { users: Math.round(r?.users ?? 0), capable: Math.round(r?.capable ?? 0) };
+  }
+
+  /**
+   * The ramp's batches (bucket ranges, not opt-in lists) finished in the last `windowSeconds`:
+   * users processed and the union of their running times (PostgreSQL's clock stamps them).
+   */
+  async rampThroughput(id: bigint, windowSeconds: number): Promise<RampThroughput> {
+    const [r] = await this.prisma.client.$queryRaw<Array<{ processed: number; busySeconds: number }>>`
+      SELECT coalesce(sum(n), 0)::float8 AS processed,
+             coalesce(sum(greatest(0, extract(epoch FROM f - greatest(s, coalesce(prev_f, s))))), 0)::float8 AS "busySeconds"
+      FROM (SELECT started_at AS s, finished_at AS f, enabled + failed AS n,
+                   max(finished_at) OVER (ORDER BY started_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_f
+            FROM migration_batches WHERE campaign_id = ${id} AND finished_at >= clock_timestamp() - ${windowSeconds} * interval '1 second'
+              AND status = 'done' AND started_at IS NOT NULL AND cardinality(user_ids) = 0) b`;
+    return { processed: r?.processed ?? 0, busySeconds: r?.busySeconds ?? 0 };
+  }
+
+  /** Users per state that still have work ahead of them (a sum over 16 counter shards). */
+  async pending(id: bigint): Promise<{ legacy: number; eligible: number; enrolling: number; held: number }> {
+    const [r] = await this.prisma.client.$queryRaw<Array<Record<'legacy' | 'eligible' | 'enrolling' | 'held', bigint | null>>>`
+      SELECT sum(legacy) AS legacy, sum(eligible) AS eligible, sum(enrolling) AS enrolling, sum(held) AS held FROM progress_counters WHERE campaign_id = ${id}`;
+    return { legacy: Number(r?.legacy ?? 0), eligible: Number(r?.eligible ?? 0), enrolling: Number(r?.enrolling ?? 0), held: Number(r?.held ?? 0) };
   }
 
   /** PostgreSQL's clock: guardrail windows are measured on it (it stamps the batches). */

@@ -14,6 +14,7 @@ export const rampStepInputSchema = z
     holdSeconds: z.number().min(0).max(3600 * 24 * 90).optional(),
     requiresApproval: z.boolean().default(false),
     pointOfNoReturn: z.boolean().default(false),
+    minCapablePercent: z.number().gt(0).max(100).optional(),
   })
   .refine((s) => (s.ppm === undefined) !== (s.percent === undefined), { message: 'give exactly one of ppm or percent', path: ['ppm'] })
   .refine((s) => !(s.holdMinutes !== undefined && s.holdSeconds !== undefined), { message: 'give holdMinutes or holdSeconds, not both', path: ['holdMinutes'] })
@@ -22,6 +23,7 @@ export const rampStepInputSchema = z
     holdMinutes: s.holdMinutes ?? (s.holdSeconds !== undefined ? s.holdSeconds / 60 : 0),
     requiresApproval: s.requiresApproval,
     pointOfNoReturn: s.pointOfNoReturn,
+    ...(s.minCapablePercent !== undefined && { minCapablePercent: s.minCapablePercent }),
   }));
 
 export const rampStepsSchema = z

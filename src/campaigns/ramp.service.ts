@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../core/audit/audit.service';
 import { SYSTEM_ACTOR, type Actor } from '../core/auth/auth.types';
 import { Clock } from '../core/clock/clock';
-import { NotFoundError, VersionConflictError } from '../core/errors/domain-error';
+import { InvalidTransitionError, NotFoundError, VersionConflictError } from '../core/errors/domain-error';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES } from '../core/queue/queue.constants';
 import { FlagsService } from '../flags/flags.service';
@@ -149,6 +149,17 @@ export class RampService {
   /** The controller's advance; false when another controller (or an operator) got there first. */
   async advance(c: RampCampaign, to: number, why: string, figures: unknown): Promise<boolean> {
     return this.move(c, to, { actor: RAMP_ACTOR, action: 'campaign.ramp_advanced', reason: why, expectedVersion: c.version, statuses: ['running'], figures });
+  }
+
+  /** The controller's automatic completion; false when someone changed the campaign meanwhile. */
+  async complete(c: RampCampaign, why: string): Promise<boolean> {
+    try {
+      await this.campaigns.act(String(c.id), 'complete', c.version, RAMP_ACTOR, why);
+      return true;
+    } catch (err) {
+      if (err instanceof VersionConflictError || err instanceof InvalidTransitionError) return false;
+      throw err;
+    }
   }
 
   /**

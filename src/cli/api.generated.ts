@@ -103,10 +103,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark the campaign completed (If-Match)
-         * @description Needs a key with the `operator` role or higher.
+         * Complete the campaign for good (admin, reason required; repeating on a completed campaign is a 200 no-op)
+         * @description Needs a key with the `admin` role or higher.
          */
         post: operations["CampaignsController_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why the campaign is (not) moving: the ramp's reason to wait, capability floors and their forecasts, completion
+         * @description Needs a key with the `viewer` role or higher.
+         */
+        get: operations["InsightsController_explainCampaign"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1066,6 +1086,8 @@ export interface components {
         Campaign: {
             admittedPpm: number;
             approvedStep?: number;
+            /** @description completes by itself once the last step (100%) has nothing left to process */
+            autoComplete: boolean;
             completedAt: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -1126,9 +1148,48 @@ export interface components {
             /** @description also in the ETag header; send it back as If-Match on the next write */
             version: number;
         };
+        CampaignExplanation: {
+            campaign: string;
+            /**
+             * @description 64-bit id as decimal digits
+             * @example 42
+             */
+            campaignId: string;
+            completion: {
+                auto: boolean;
+                lastStep: number;
+                rule: string;
+            };
+            currentStep: number;
+            floors: components["schemas"]["CapabilityFloor"][];
+            heldByFloor: components["schemas"]["CapabilityFloor"] | null;
+            nextStep: number | null;
+            /** @enum {string} */
+            status: "draft" | "running" | "paused" | "halted" | "completed";
+            waiting: {
+                detail: string;
+                reason: string;
+            } | null;
+            why: string;
+        };
         CampaignPage: {
             items: components["schemas"]["Campaign"][];
             nextCursor: string | null;
+        };
+        CapabilityFloor: {
+            capable: number;
+            capablePercent: number | null;
+            forecast: {
+                capablePerSecond: number | null;
+                etaAt: string | null;
+                etaSeconds: number | null;
+                model: string;
+            };
+            met: boolean;
+            minCapablePercent: number;
+            step: number;
+            users: number;
+            usersNeeded: number;
         };
         ConversationEvaluation: {
             conversationId: string;
@@ -1162,6 +1223,8 @@ export interface components {
             role: "viewer" | "operator" | "admin" | "evaluator";
         };
         CreateCampaignRequest: {
+            /** @default true */
+            autoComplete: boolean;
             /** @default  */
             description: string;
             flag?: string;
@@ -1335,8 +1398,11 @@ export interface components {
              * @example 42
              */
             campaignId: string;
+            capabilityFloor: components["schemas"]["CapabilityFloor"] | null;
             currentStep: number;
             etaAt: string | null;
+            /** @description why there is no ETA */
+            etaReason: ("draft" | "paused" | "halted" | "completed" | "no_pace") | null;
             etaSeconds: number | null;
             fromPpm: number;
             newlyAdmitted: {
@@ -1347,11 +1413,11 @@ export interface components {
                 users: number;
             };
             rate: {
-                paceUsersPerSecond: number;
-                source: ("pace" | "throughput") | null;
-                throughputPerSecond: number | null;
+                source: ("ramp_throughput" | "pace" | "max_pace") | null;
                 usersPerSecond: number | null;
             };
+            /** @enum {string} */
+            status: "draft" | "running" | "paused" | "halted" | "completed";
             targetStep: number | null;
             toPpm: number;
         };
@@ -1521,6 +1587,7 @@ export interface components {
             userId: string | number;
         };
         PatchCampaignRequest: {
+            autoComplete?: boolean;
             description?: string;
             name?: string;
             pacing?: {
@@ -1616,12 +1683,34 @@ export interface components {
                 status: "draft" | "running" | "paused" | "halted" | "completed";
                 version: number;
             };
+            /** @description estimated share of conversations whose participants are all enabled, under the stated model */
+            conversations: {
+                description: string;
+                enabledShare: number;
+                groups: {
+                    participants: number;
+                    share: number;
+                }[];
+                /** @constant */
+                model: "independent_participants";
+                oneToOne: number;
+            };
             counts: components["schemas"]["StateCounts"];
             enabledShare: number;
             eta: {
+                approvalsAhead: number[];
                 at: string | null;
+                model: string;
+                rate: {
+                    /** @enum {string} */
+                    source: "ramp_throughput" | "pace" | "max_pace";
+                    usersPerSecond: number;
+                } | null;
+                /** @description why there is no ETA */
+                reason: ("draft" | "paused" | "halted" | "no_pace") | null;
                 remainingUsers: number;
                 seconds: number | null;
+                toProcess: number;
             };
             failures: {
                 ratio: number;
@@ -1649,6 +1738,7 @@ export interface components {
                 stepEnteredAt: string | null;
                 steps: {
                     holdMinutes: number;
+                    minCapablePercent?: number;
                     pointOfNoReturn: boolean;
                     ppm: number;
                     requiresApproval: boolean;
@@ -1748,6 +1838,7 @@ export interface components {
         };
         RampStep: {
             holdMinutes: number;
+            minCapablePercent?: number;
             pointOfNoReturn: boolean;
             ppm: number;
             requiresApproval: boolean;
@@ -1877,6 +1968,7 @@ export interface components {
             steps: {
                 holdMinutes?: number;
                 holdSeconds?: number;
+                minCapablePercent?: number;
                 percent?: number;
                 /** @default false */
                 pointOfNoReturn: boolean;
@@ -2425,9 +2517,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": components["schemas"]["ActionRequest"];
+                "application/json": components["schemas"]["HaltRequest"];
             };
         };
         responses: {
@@ -2446,6 +2538,34 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    InsightsController_explainCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignExplanation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };

@@ -59,7 +59,7 @@ async function ensureCampaign(client: ApiClient): Promise<void> {
   const c = await client.request<{ status: string }>('GET', `/api/v1/campaigns/${CAMPAIGN}`);
   if (c.body.status !== 'draft') return say(`campaign ${CAMPAIGN} is ${c.body.status}`);
   await client.request('POST', `/api/v1/campaigns/${CAMPAIGN}/start`, { body: {}, headers: { 'if-match': `"${c.etag}"` } });
-  say(`started campaign ${CAMPAIGN}: its ramp steps 1% → 5% → 25% → 100%, holding each step for seconds, at about 400 users per second`);
+  say(`started campaign ${CAMPAIGN}: its ramp steps 1% → 5% → 25% → 100%, holding each step for seconds, at about 400 users per second, and completes by itself once everyone who can move has moved`);
 }
 
 /** A short ramp plan that visibly advances (holds of seconds), with two guardrails; set once. */

@@ -81,10 +81,16 @@ export class EnrolmentRepository {
   async reassess(userIds: readonly bigint[], db: Db): Promise<Array<{ campaignId: bigint; userId: bigint; state: string }>> {
     // the rows' copy of the capability first (PATCH and import keep it in step; this also
     // mends a row that materialisation inserted from a read taken before a concurrent change)
+    // (and the bins of the bucket histograms, which capability floors read)
     await db.$executeRaw`
-      UPDATE user_migrations um SET e2ee_capable = u.e2ee_capable
-      FROM users u, campaigns c
-      WHERE um.campaign_id = c.id AND um.user_id = ANY(${userIds}::bigint[]) AND u.id = um.user_id AND um.e2ee_capable IS DISTINCT FROM u.e2ee_capable`;
+      WITH copies AS (
+        UPDATE user_migrations um SET e2ee_capable = u.e2ee_capable
+        FROM users u, campaigns c
+        WHERE um.campaign_id = c.id AND um.user_id = ANY(${userIds}::bigint[]) AND u.id = um.user_id AND um.e2ee_capable IS DISTINCT FROM u.e2ee_capable
+        RETURNING um.campaign_id, um.bucket, um.e2ee_capable AS capable)
+      UPDATE bucket_histograms h SET capable = h.capable + d.delta
+      FROM (SELECT campaign_id, bucket / 1000 AS bin, sum(CASE WHEN capable THEN 1 ELSE -1 END) AS delta FROM copies GROUP BY 1, 2) d
+      WHERE h.campaign_id = d.campaign_id AND h.bin = d.bin`;
     const rows = await db.$queryRaw<Array<{ campaignId: bigint; userId: bigint; state: string }>>`
       UPDATE user_migrations um SET
         state = (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END)::migration_state,

@@ -22,6 +22,8 @@ function inputs(i: Partial<ProgressInputs> = {}): ProgressInputs {
     backlog: { queued: 0, running: 0, oldestQueuedAt: null },
     recentBatches: { claimed: 0, enabled: 0, failed: 0, backendErrors: 0 },
     admitted: { users: 0, capable: 0 },
+    capableBins: new Array<number>(1000).fill(0),
+    rampBusy: { processed: 0, busySeconds: 0 },
     recentSamples: [],
     ...i,
   };
@@ -57,13 +59,58 @@ describe('computeProgress', () => {
     expect(p.counts.total).toBe(1000);
     expect(p.enabledShare).toBe(0.5);
     expect(p.throughput).toEqual({ perSecond1m: 1, perSecond5m: 1 });
-    expect(p.eta).toEqual({ remainingUsers: 500, seconds: 500, at: at(500_000).toISOString() });
+    expect(p.eta).toMatchObject({ remainingUsers: 500, toProcess: 300, seconds: 3, at: at(3_000).toISOString(), reason: null, rate: { usersPerSecond: 100, source: 'max_pace' } });
     expect(p.failures).toEqual({ ratio: 100 / 600, recentRatio5m: 0.25, recentBackendErrors5m: 2 });
     expect(p.recovery.adoption).toBe(0.2);
   });
-  it('has no ETA without throughput, and an ETA of 0 when nobody is left', () => {
-    expect(computeProgress(inputs({ counters: { states: states({ eligible: 1 }), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } } }), at(0)).eta.seconds).toBeNull();
+  it('has no ETA without a pace, and an ETA of 0 when nobody is left', () => {
+    const noPace = computeProgress(inputs({ campaign: campaign({ pacing: { maxUsersPerSecond: 0 } }), counters: { states: states({ eligible: 1 }), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } } }), at(0));
+    expect(noPace.eta).toMatchObject({ seconds: null, reason: 'no_pace', rate: null });
     expect(computeProgress(inputs(), at(0)).eta.seconds).toBe(0);
+  });
+
+  /** 100,000 capable users spread over the buckets; one step to 100%; one opted-in user in 5 minutes. */
+  const wholeRamp = (c: Partial<CampaignRow>, i: Partial<ProgressInputs> = {}) =>
+    computeProgress(
+      inputs({
+        campaign: campaign({ pacing: { maxUsersPerSecond: 2000 }, rampPlan: [{ ppm: 1_000_000, holdMinutes: 0 }], currentStep: 0, stepEnteredAt: at(-60_000), ...c }),
+        capableBins: new Array<number>(1000).fill(100),
+        counters: { states: states({ legacy: 100_000, enabled: 1 }), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } },
+        recentSamples: [{ campaignId: 1n, at: at(-300_000), resolution: 'raw', states: states({ enabled: 0 }), throughputPerSecond: 0, paceUsersPerSecond: 0, admittedPpm: 0 }],
+        ...i,
+      }),
+      at(0),
+    );
+
+  it('takes the ETA from the pace, never from the opt-in trickle (one user in 5 minutes, max pace 2,000/s)', () => {
+    const p = wholeRamp({});
+    expect(p.throughput.perSecond5m).toBeCloseTo(1 / 300);
+    expect(p.eta).toMatchObject({ toProcess: 100_000, seconds: 50, reason: null, rate: { usersPerSecond: 2000, source: 'max_pace' } });
+  });
+
+  it('takes the throughput the ramp batches achieved, bounded by the pace', () => {
+    expect(wholeRamp({}, { rampBusy: { processed: 3000, busySeconds: 3 } }).eta).toMatchObject({ seconds: 100, rate: { usersPerSecond: 1000, source: 'ramp_throughput' } });
+    expect(wholeRamp({ paceUsersPerSecond: 500 }, { rampBusy: { processed: 3000, busySeconds: 1 } }).eta).toMatchObject({ seconds: 200, rate: { usersPerSecond: 500, source: 'ramp_throughput' } });
+  });
+
+  it('has no ETA while paused or halted, and says why', () => {
+    expect(wholeRamp({ status: 'paused' }).eta).toMatchObject({ seconds: null, at: null, reason: 'paused' });
+    expect(wholeRamp({ status: 'halted' }).eta).toMatchObject({ seconds: null, at: null, reason: 'halted' });
+    expect(wholeRamp({ status: 'completed' }).eta).toMatchObject({ seconds: 0, reason: null });
+  });
+
+  it('adds the holds of the steps ahead to the time their users take', () => {
+    const rampPlan = [{ ppm: 500_000, holdMinutes: 10 }, { ppm: 1_000_000, holdMinutes: 1, requiresApproval: true }];
+    const p = wholeRamp({ rampPlan, stepEnteredAt: at(-4 * 60_000), plannedPpm: 500_000 }, { counters: { states: states({ eligible: 1000, legacy: 50_000 }), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } } });
+    // step 1: 6 min of hold left (its 1,000 admitted users take 0.5 s); step 2: 50,000 users at 2,000/s = 25 s < its 1 min hold
+    expect(p.eta).toMatchObject({ toProcess: 51_000, seconds: 360 + 60, approvalsAhead: [1] });
+  });
+
+  it('estimates conversation coverage as p^k and states the model', () => {
+    const p = computeProgress(inputs({ campaign: campaign({ populationSize: 1000n }), counters: { states: states({ enabled: 500, legacy: 500 }), recovery: { prompted: 0, pin: 0, recoveryCode: 0, cloudBackup: 0, deviceKeychain: 0 } } }), at(0));
+    expect(p.conversations).toMatchObject({ model: 'independent_participants', enabledShare: 0.5, oneToOne: 0.25 });
+    expect(p.conversations.groups[0]).toEqual({ participants: 3, share: 0.125 });
+    expect(p.conversations.description).toContain('p^k');
   });
   it('shows the hold left on the current step and whether the next one awaits approval', () => {
     const rampPlan = [{ ppm: 1000, holdMinutes: 10 }, { ppm: 5000, holdMinutes: 10, requiresApproval: true }];

@@ -1,5 +1,7 @@
 import type { CampaignRow, Progress, ProgressInputs, ProgressSampleRow, RampStepView, StateCounts } from './progress.types';
 import { STATES } from './progress.types';
+import { campaignEta, rampRate, remainingRanges } from '../campaigns/pace';
+import { conversationCoverage } from './conversation-coverage';
 
 /** Below this span two points say nothing useful about a rate. */
 const MIN_SPAN_MS = 10_000;
@@ -37,6 +39,7 @@ export function rampStepsOf(plan: unknown): RampStepView[] {
       holdMinutes: Number(s.holdMinutes ?? 0),
       requiresApproval: s.requiresApproval === true,
       pointOfNoReturn: s.pointOfNoReturn === true,
+      ...(typeof s.minCapablePercent === 'number' && { minCapablePercent: s.minCapablePercent }),
     };
   });
 }
@@ -65,6 +68,42 @@ function rampView(c: CampaignRow, nowMs: number): Progress['ramp'] {
   };
 }
 
+/** Capable users with a bucket in [fromPpm, toPpm), the partial bins pro rata. */
+export function capableIn(bins: readonly number[], fromPpm: number, toPpm: number): number {
+  let n = 0;
+  for (let b = Math.floor(fromPpm / 1000); b < bins.length && b * 1000 < toPpm; b++) {
+    const overlap = Math.max(0, Math.min(toPpm, (b + 1) * 1000) - Math.max(fromPpm, b * 1000));
+    n += (bins[b] * overlap) / 1000;
+  }
+  return Math.round(n);
+}
+
+export const ETA_MODEL =
+  'each remaining ramp step takes the longer of its hold and its capable users at the ramp rate (achieved ramp throughput, else the pace, else the configured maximum); opt-ins are not a rate; approvals are assumed given when asked';
+
+/** The ETA from the campaign's pace and its remaining steps (see campaignEta). */
+function etaOf(input: ProgressInputs, nowMs: number): Progress['eta'] {
+  const { campaign: c, counters } = input;
+  const st = counters.states;
+  const steps = rampStepsOf(c.rampPlan);
+  const admitted = st.eligible + st.enrolling;
+  const ranges = remainingRanges(steps, c.currentStep, c.plannedPpm);
+  const usersByStep = ranges.length === 0 ? [admitted] : ranges.map((g, k) => capableIn(input.capableBins, g.fromPpm, g.toPpm) + (k === 0 ? admitted : 0));
+  const rate = rampRate({ maxUsersPerSecond: maxUsersPerSecondOf(c.pacing), paceUsersPerSecond: c.paceUsersPerSecond, ramp: input.rampBusy });
+  const holdLeft = rampView(c, nowMs).holdRemainingSeconds;
+  const e = campaignEta({ status: c.status, rate, steps, currentStep: c.currentStep, holdRemainingMs: holdLeft === null ? null : holdLeft * 1000, usersByStep });
+  return {
+    remainingUsers: st.legacy + st.eligible + st.enrolling + st.failed,
+    toProcess: usersByStep.reduce((a, b) => a + b, 0),
+    seconds: e.seconds,
+    at: e.seconds === null ? null : new Date(nowMs + e.seconds * 1000).toISOString(),
+    reason: e.reason,
+    rate,
+    approvalsAhead: e.approvalsAhead,
+    model: ETA_MODEL,
+  };
+}
+
 function ratio(part: number, whole: number): number {
   return whole > 0 ? part / whole : 0;
 }
@@ -78,9 +117,8 @@ export function computeProgress(input: ProgressInputs, now: Date): Progress {
   const current = { at: now, enabled: st.enabled };
   const perSecond1m = throughputOver(input.recentSamples, current, 60_000);
   const perSecond5m = throughputOver(input.recentSamples, current, 300_000);
-  const remainingUsers = st.legacy + st.eligible + st.enrolling + st.failed;
-  const rate = perSecond5m || perSecond1m;
-  const etaSeconds = remainingUsers === 0 ? 0 : rate ? Math.ceil(remainingUsers / rate) : null;
+  const eta = etaOf(input, nowMs);
+  const enabledShare = ratio(st.enabled, Math.max(total, Number(c.populationSize)));
   const r = counters.recovery;
   const methodsSet = r.pin + r.recoveryCode + r.cloudBackup + r.deviceKeychain;
   return {
@@ -96,7 +134,7 @@ export function computeProgress(input: ProgressInputs, now: Date): Progress {
     },
     at: now.toISOString(),
     counts: { ...st, total },
-    enabledShare: ratio(st.enabled, Math.max(total, Number(c.populationSize))),
+    enabledShare,
     admission: {
       admittedPpm: c.admittedPpm,
       plannedPpm: c.plannedPpm,
@@ -104,11 +142,8 @@ export function computeProgress(input: ProgressInputs, now: Date): Progress {
       admittedCapableUsers: input.admitted.capable,
     },
     throughput: { perSecond1m, perSecond5m },
-    eta: {
-      remainingUsers,
-      seconds: etaSeconds,
-      at: etaSeconds === null ? null : new Date(nowMs + etaSeconds * 1000).toISOString(),
-    },
+    eta,
+    conversations: conversationCoverage(enabledShare),
     failures: {
       ratio: ratio(st.failed, st.enabled + st.failed),
       recentRatio5m: recentBatches.claimed > 0 ? recentBatches.failed / recentBatches.claimed : null,

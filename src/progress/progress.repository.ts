@@ -81,6 +81,8 @@ interface InputsRecord {
   backlog: { queued: Num; running: Num; oldestQueuedAt: string | null };
   recentBatches: Record<keyof RecentBatchesRow, Num>;
   admitted: { users: Num; capable: Num };
+  capableBins: Num[];
+  rampBusy: { processed: Num; busySeconds: Num };
   samples: Array<Omit<SampleRecord, 'at'> & { at: string }>;
 }
 
@@ -137,6 +139,8 @@ export class ProgressRepository {
       backlog: { queued: num(b.queued), running: num(b.running), oldestQueuedAt: dateOrNull(b.oldestQueuedAt) },
       recentBatches: { claimed: num(r.claimed), enabled: num(r.enabled), failed: num(r.failed), backendErrors: num(r.backendErrors) },
       admitted: { users: Math.round(num(row.admitted.users)), capable: Math.round(num(row.admitted.capable)) },
+      capableBins: row.capableBins.map(num),
+      rampBusy: { processed: num(row.rampBusy.processed), busySeconds: num(row.rampBusy.busySeconds) },
       recentSamples: row.samples.map((x) => sampleOf({ ...x, at: new Date(x.at) })),
     };
   }

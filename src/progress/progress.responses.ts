@@ -9,7 +9,7 @@ const counts = z
 
 const campaignHead = z.object({ id: idString, key: z.string(), name: z.string(), status: z.enum(CAMPAIGN_STATUSES), version: z.number().int() });
 
-const rampStep = z.object({ ppm: z.number().int(), holdMinutes: z.number(), requiresApproval: z.boolean(), pointOfNoReturn: z.boolean() });
+const rampStep = z.object({ ppm: z.number().int(), holdMinutes: z.number(), requiresApproval: z.boolean(), pointOfNoReturn: z.boolean(), minCapablePercent: z.number().optional() });
 
 export const progressSchema = z
   .object({
@@ -19,7 +19,25 @@ export const progressSchema = z
     enabledShare: z.number().min(0).max(1),
     admission: z.object({ admittedPpm: z.number().int(), plannedPpm: z.number().int(), admittedUsers: z.number().int(), admittedCapableUsers: z.number().int() }),
     throughput: z.object({ perSecond1m: z.number().nullable(), perSecond5m: z.number().nullable() }),
-    eta: z.object({ remainingUsers: z.number().int(), seconds: z.number().nullable(), at: nullableDateTime }),
+    eta: z.object({
+      remainingUsers: z.number().int(),
+      toProcess: z.number().int(),
+      seconds: z.number().nullable(),
+      at: nullableDateTime,
+      reason: z.enum(['draft', 'paused', 'halted', 'no_pace']).nullable().meta({ description: 'why there is no ETA' }),
+      rate: z.object({ usersPerSecond: z.number(), source: z.enum(['ramp_throughput', 'pace', 'max_pace']) }).nullable(),
+      approvalsAhead: z.array(z.number().int()),
+      model: z.string(),
+    }),
+    conversations: z
+      .object({
+        model: z.literal('independent_participants'),
+        description: z.string(),
+        enabledShare: z.number(),
+        oneToOne: z.number(),
+        groups: z.array(z.object({ participants: z.number().int(), share: z.number() })),
+      })
+      .meta({ description: 'estimated share of conversations whose participants are all enabled, under the stated model' }),
     failures: z.object({ ratio: z.number(), recentRatio5m: z.number().nullable(), recentBackendErrors5m: z.number().int() }),
     backlog: z.object({ batches: z.number().int(), queued: z.number().int(), running: z.number().int(), oldestQueuedAgeSeconds: z.number().nullable() }),
     recovery: z.object({

@@ -37,8 +37,10 @@ export const progressSql = {
    * batches it finished since `batchesSince` (index on campaign_id, finished_at), the
    * histogram bins below its admitted ceiling (the last bin pro rata) and the raw samples
    * the rates need: the newest at least 1 and 5 minutes old, and the oldest since
-   * `samplesSince` (what throughputOver picks from the full list). No row when the campaign
-   * does not exist.
+   * `samplesSince` (what throughputOver picks from the full list), the capable users per
+   * histogram bin, and the ramp's recent batches (bucket ranges, not opt-in lists: their
+   * users processed and the union of their running times). No row when the campaign does
+   * not exist.
    */
   progressInputs: (ref: { id: bigint } | { key: string }, now: Date, batchesSince: Date, samplesSince: Date) => Prisma.sql`
     WITH c AS (SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE ${'id' in ref ? Prisma.sql`id = ${ref.id}` : Prisma.sql`key = ${ref.key}`})
@@ -58,6 +60,14 @@ export const progressSql = {
          SELECT coalesce(sum(CASE WHEN h.bin < c."admittedPpm" / 1000 THEN h.total ELSE h.total * (c."admittedPpm" % 1000) / 1000.0 END), 0)::float8 AS users,
                 coalesce(sum(CASE WHEN h.bin < c."admittedPpm" / 1000 THEN h.capable ELSE h.capable * (c."admittedPpm" % 1000) / 1000.0 END), 0)::float8 AS capable
          FROM c JOIN bucket_histograms h ON h.campaign_id = c.id AND h.bin <= c."admittedPpm" / 1000) x) AS admitted,
+      (SELECT coalesce(json_agg(h.capable ORDER BY h.bin), '[]'::json) FROM bucket_histograms h WHERE h.campaign_id = (SELECT id FROM c)) AS "capableBins",
+      (SELECT row_to_json(x) FROM (
+         SELECT coalesce(sum(n), 0)::float8 AS processed,
+                coalesce(sum(greatest(0, extract(epoch FROM f - greatest(s, coalesce(prev_f, s))))), 0)::float8 AS "busySeconds"
+         FROM (SELECT started_at AS s, finished_at AS f, enabled + failed AS n,
+                      max(finished_at) OVER (ORDER BY started_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_f
+               FROM migration_batches WHERE campaign_id = (SELECT id FROM c) AND finished_at >= ${batchesSince}
+                 AND status = 'done' AND started_at IS NOT NULL AND cardinality(user_ids) = 0) b) x) AS "rampBusy",
       (SELECT coalesce(json_agg(x ORDER BY x.at), '[]'::json) FROM (
          (SELECT ${SAMPLE_COLUMNS} FROM progress_samples WHERE campaign_id = (SELECT id FROM c) AND resolution = 'raw'
             AND at >= ${samplesSince} AND at <= ${now}::timestamptz - interval '1 minute' ORDER BY at DESC LIMIT 1)
@@ -97,14 +107,15 @@ export const progressSql = {
    */
   insertSamples: (now: Date) => Prisma.sql`
     INSERT INTO progress_samples (campaign_id, at, resolution, legacy, ineligible, eligible, enrolling, enabled, failed, held,
-                                  throughput_per_second, pace_users_per_second, admitted_ppm)
+                                  throughput_per_second, pace_users_per_second, admitted_ppm, capable)
     SELECT c.id, ${now}, 'raw', s.legacy, s.ineligible, s.eligible, s.enrolling, s.enabled, s.failed, s.held,
            CASE WHEN prev.at IS NOT NULL AND prev.at < ${now}
                 THEN greatest(0, (s.enabled - prev.enabled)::float8 / extract(epoch FROM (${now}::timestamptz - prev.at))::float8)
                 ELSE 0 END,
-           c.pace_users_per_second, c.admitted_ppm
+           c.pace_users_per_second, c.admitted_ppm, hc.capable
     FROM campaigns c
     CROSS JOIN LATERAL (SELECT ${COUNTER_SUMS} FROM progress_counters pc WHERE pc.campaign_id = c.id) s
+    CROSS JOIN LATERAL (SELECT coalesce(sum(h.capable), 0)::bigint AS capable FROM bucket_histograms h WHERE h.campaign_id = c.id) hc
     LEFT JOIN LATERAL (SELECT at, enabled FROM progress_samples ps
                        WHERE ps.campaign_id = c.id AND ps.resolution = 'raw' ORDER BY at DESC LIMIT 1) prev ON true
     WHERE c.status IN ('running', 'paused') OR c.updated_at >= ${now}::timestamptz - interval '2 minutes'`,
@@ -118,11 +129,11 @@ export const progressSql = {
     WITH moved AS (
       DELETE FROM progress_samples WHERE resolution = ${from} AND at < ${cutoff}
       RETURNING campaign_id, at, legacy, ineligible, eligible, enrolling, enabled, failed, held,
-                throughput_per_second, pace_users_per_second, admitted_ppm, date_trunc(${unit}, at) AS period)
+                throughput_per_second, pace_users_per_second, admitted_ppm, capable, date_trunc(${unit}, at) AS period)
     INSERT INTO progress_samples (campaign_id, at, resolution, legacy, ineligible, eligible, enrolling, enabled, failed, held,
-                                  throughput_per_second, pace_users_per_second, admitted_ppm)
+                                  throughput_per_second, pace_users_per_second, admitted_ppm, capable)
     SELECT DISTINCT ON (campaign_id, period) campaign_id, period, ${to}, legacy, ineligible, eligible, enrolling, enabled,
-           failed, held, avg(throughput_per_second) OVER (PARTITION BY campaign_id, period), pace_users_per_second, admitted_ppm
+           failed, held, avg(throughput_per_second) OVER (PARTITION BY campaign_id, period), pace_users_per_second, admitted_ppm, capable
     FROM moved ORDER BY campaign_id, period, at DESC`,
 
   /** one sampler at a time across workers (transaction-scoped) */

@@ -1,3 +1,6 @@
+import type { NoEtaReason, PaceRate } from '../campaigns/pace';
+import type { ConversationCoverage } from './conversation-coverage';
+
 /** The seven migration states, in ratchet order (progress_counters has one column each). */
 export const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
 export type MigrationStateName = (typeof STATES)[number];
@@ -23,6 +26,7 @@ export interface RampStepView {
   holdMinutes: number;
   requiresApproval: boolean;
   pointOfNoReturn: boolean;
+  minCapablePercent?: number;
 }
 
 /** The columns of one campaign that progress shows (read-only here). */
@@ -91,6 +95,10 @@ export interface ProgressInputs {
   backlog: BacklogRow;
   recentBatches: RecentBatchesRow;
   admitted: AdmittedEstimate;
+  /** E2EE-capable users per bucket histogram bin (1,000 bins of 1,000 ppm) */
+  capableBins: number[];
+  /** the ramp's batches of the last 5 minutes: users processed and the time some batch was running */
+  rampBusy: { processed: number; busySeconds: number };
   /** the raw samples the rates are measured from (newest ≥ 1 min and ≥ 5 min old, oldest), oldest first */
   recentSamples: ProgressSampleRow[];
 }
@@ -111,7 +119,19 @@ export interface Progress {
   enabledShare: number;
   admission: { admittedPpm: number; plannedPpm: number; admittedUsers: number; admittedCapableUsers: number };
   throughput: { perSecond1m: number | null; perSecond5m: number | null };
-  eta: { remainingUsers: number; seconds: number | null; at: string | null };
+  eta: {
+    remainingUsers: number;
+    /** capable users the remaining steps still send to the backend */
+    toProcess: number;
+    seconds: number | null;
+    at: string | null;
+    /** why there is no ETA: draft, paused, halted, or no_pace (no pace configured and no ramp batch measured yet) */
+    reason: NoEtaReason | null;
+    rate: PaceRate | null;
+    approvalsAhead: number[];
+    model: string;
+  };
+  conversations: ConversationCoverage;
   failures: { ratio: number; recentRatio5m: number | null; recentBackendErrors5m: number };
   backlog: { batches: number; queued: number; running: number; oldestQueuedAgeSeconds: number | null };
   recovery: RecoveryCounts & { adoption: number; byMethod: Record<string, number> };

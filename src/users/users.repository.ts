@@ -58,6 +58,15 @@ const SEED_SQL = `
   )
   SELECT count(*)::int AS added, min(id) AS "fromId", max(id) AS "toId", (count(*) FILTER (WHERE NOT e2ee_capable))::int AS incapable FROM ins`;
 
+/**
+ * A capability change moves its users' bins of the campaigns' bucket histograms (capability
+ * floors and forecasts read them), in the statement that copies it to the migration rows.
+ */
+const HISTOGRAM_FROM_COPIES = Prisma.sql`hist AS (
+        UPDATE bucket_histograms h SET capable = h.capable + d.delta
+        FROM (SELECT campaign_id, bucket / 1000 AS bin, sum(CASE WHEN capable THEN 1 ELSE -1 END) AS delta FROM copies GROUP BY 1, 2) d
+        WHERE h.campaign_id = d.campaign_id AND h.bin = d.bin)`;
+
 const COLUMNS = Prisma.sql`id, country, platform, app_version AS "appVersion", e2ee_capable AS "e2eeCapable", attributes, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** An import of 10M rows upserts for minutes; the default transaction timeout is for requests. */
@@ -98,7 +107,9 @@ export class UsersRepository {
         UPDATE user_migrations um SET e2ee_capable = u."e2eeCapable"
         FROM u, campaigns c
         WHERE ${patch.e2eeCapable ?? null}::boolean IS NOT NULL
-          AND um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable IS DISTINCT FROM u."e2eeCapable")
+          AND um.campaign_id = c.id AND um.user_id = u.id AND um.e2ee_capable IS DISTINCT FROM u."e2eeCapable"
+        RETURNING um.campaign_id, um.bucket, um.e2ee_capable AS capable),
+      ${HISTOGRAM_FROM_COPIES}
       SELECT * FROM u`;
     return row ? toRecord(row) : null;
   }
@@ -149,8 +160,8 @@ export class UsersRepository {
         UPDATE user_migrations um SET e2ee_capable = d.e2ee_capable
         FROM upd d, campaigns c
         WHERE um.campaign_id = c.id AND um.user_id = d.id AND um.e2ee_capable IS DISTINCT FROM d.e2ee_capable
-        RETURNING um.user_id
-      ), ins AS (
+        RETURNING um.user_id, um.campaign_id, um.bucket, um.e2ee_capable AS capable
+      ), ${HISTOGRAM_FROM_COPIES.sql}, ins AS (
         INSERT INTO users (id, country, platform, app_version, e2ee_capable, attributes)
         SELECT id, country, platform, app_version, e2ee_capable, attributes FROM src s
         WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id)

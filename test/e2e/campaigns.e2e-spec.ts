@@ -84,14 +84,20 @@ describe('campaigns: lifecycle, validation, opt-in, recovery, reassessment, retr
     expect(halted.body.haltedAt).toEqual(expect.any(String));
     expect((await act(api, 'life', 'resume')).body.status).toBe('running');
     expect((await act(api, 'life', 'pause')).body.status).toBe('paused');
-    expect((await act(api, 'life', 'complete')).body.code).toBe('campaign.invalid_transition');
-    expect((await act(api, 'life', 'resume')).body.status).toBe('running');
-    expect((await act(api, 'life', 'complete')).body.status).toBe('completed');
+    const completeNoReason = await act(api, 'life', 'complete');
+    expect([completeNoReason.status, completeNoReason.body.details[0].field]).toEqual([400, 'body.reason']);
+    const operator = await api.newKey('operator');
+    const byOperator = await api.request('POST', '/api/v1/campaigns/life/complete', { key: operator, body: { reason: 'done' }, headers: { 'if-match': '"5"' } });
+    expect(byOperator.status).toBe(403);
+    const completed = await act(api, 'life', 'complete', { reason: 'everyone who can move has moved' });
+    expect([completed.body.status, completed.body.completedAt]).toEqual(['completed', expect.any(String)]);
+    const repeat = await act(api, 'life', 'complete', { reason: 'again' });
+    expect([repeat.status, repeat.body.status, repeat.body.version]).toEqual([200, 'completed', completed.body.version]);
     expect((await act(api, 'life', 'resume')).status).toBe(409);
 
     const audit = await api.request('GET', `/api/v1/audit?entityType=campaign&entityId=${c.id}`);
     expect(audit.body.items.map((e: { action: string }) => e.action).reverse()).toEqual([
-      'campaign.created', 'campaign.started', 'campaign.halted', 'campaign.resumed', 'campaign.paused', 'campaign.resumed', 'campaign.completed',
+      'campaign.created', 'campaign.started', 'campaign.halted', 'campaign.resumed', 'campaign.paused', 'campaign.completed',
     ]);
     const haltEvent = audit.body.items.find((e: { action: string }) => e.action === 'campaign.halted');
     expect(haltEvent).toMatchObject({ reason: 'backend incident 42', before: { status: 'running' }, after: { status: 'halted' } });

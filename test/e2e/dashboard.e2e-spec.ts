@@ -111,6 +111,10 @@ describe('dashboard in headless Chromium against the real engine', () => {
     const rows = await page.$$eval('[data-testid=ramp] tbody tr', (rs: any[]) => rs.map((r) => ({ cls: r.className, cells: [...r.cells].map((c: any) => c.textContent) })));
     expect(rows.map((r) => r.cls)).toEqual(['current', '', '']);
     expect(rows.map((r) => r.cells.slice(0, 3))).toEqual([['1', '60%', '1 h'], ['2', '80%', '1 h'], ['3', '100%', '20 s']]);
+    expect(rows.map((r) => r.cells[4])).toEqual(['—', '—', '—']);
+    // conversation coverage next to user coverage, with its model
+    await waitText(page, '[data-testid=conversations]', /^\d+\.\d+% of 1:1$/);
+    expect(await text(page, '[data-testid=conversations-model]')).toMatch(/^groups of 3: .*, 32: .* · estimate p\^k$/);
     expect(await text(page, '#ramp-note')).toMatch(/^Holding step 1 of 3: \d+ min( \d+ s)? left\.$/);
     await waitText(page, '[data-testid=guardrails]', /ramp waits: step 1 of 3 holds for/);
     expect(await text(page, '[data-testid=guardrails]')).toMatch(/^(Healthy|No evaluation yet) · ramp waits: step 1 of 3 holds for \d+ min( \d+ s)? more · checked /);
@@ -245,6 +249,31 @@ describe('dashboard in headless Chromium against the real engine', () => {
     for (const t of times) expect(t).toEqual({ text: t.expected, iso: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), expected: expect.stringMatching(/ CES?T$/) });
     await screenshot(page, 'halted');
     await page.close();
+  }, 180_000);
+
+  it('completes a campaign from the admin\'s dialog only; operators see no Complete button', async () => {
+    const page = await newPage(browser);
+    await openCampaign(page, api.url, operator, campaign.key);
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'halted');
+    expect(await page.isVisible('[data-testid=complete-button]')).toBe(false);
+    await page.close();
+
+    const admin = await newPage(browser);
+    await openCampaign(admin, api.url, api.adminKey, campaign.key);
+    await admin.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'halted');
+    await admin.click('[data-testid=complete-button]');
+    await admin.waitForSelector('[data-testid=complete-dialog][open]');
+    await admin.fill('[data-testid=complete-reason]', 'the remaining users move with the next app release');
+    expect(await admin.isDisabled('[data-testid=complete-confirm]')).toBe(true);
+    await admin.fill('[data-testid=complete-key]', campaign.key);
+    await admin.click('[data-testid=complete-confirm]');
+    await admin.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'completed');
+    await waitText(admin, '[data-testid=audit]', /campaign\.completed/);
+    await waitText(admin, '[data-testid=campaign-why]', /^The campaign is completed: enabled users stay enabled/);
+    expect(await admin.$$eval('#controls button[data-action]', (bs) => bs.filter((b) => !(b as any).disabled).length)).toBe(0);
+    const after = await api.request('GET', `/api/v1/campaigns/${campaign.id}`);
+    expect(after.body).toMatchObject({ status: 'completed', completedAt: expect.any(String) });
+    await admin.close();
   }, 180_000);
 
   it('serves a favicon', async () => {

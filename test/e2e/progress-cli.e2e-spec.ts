@@ -73,7 +73,12 @@ describe('cutover campaigns / campaign commands against the real engine', () => 
     expect((await act(api, 'cli-complete', 'start')).status).toBe(200);
     const watch = startCli(['campaign', 'watch', 'cli-complete', '--json'], env, '\n');
     await watch.until((lines) => lines.length >= 2);
-    expect((await act(api, 'cli-complete', 'complete')).status).toBe(200);
+    const byOperator = await runCli(['campaign', 'complete', 'cli-complete', '--reason', 'an operator tries'], env);
+    expect([byOperator.code, byOperator.stderr]).toEqual([3, expect.stringContaining('auth.forbidden')]);
+    const completed = await runCli(['campaign', 'complete', 'cli-complete', '--reason', 'watching the CLI complete'], cliEnv(api));
+    expect([completed.code, completed.stdout]).toEqual([0, expect.stringMatching(/^status: +completed$/m)]);
+    const again = await runCli(['campaign', 'complete', 'cli-complete', '--reason', 'once more', '--json'], cliEnv(api));
+    expect([again.code, JSON.parse(again.stdout).status]).toEqual([0, 'completed']);
     const run = await watch.exited;
     expect(run.code).toBe(0);
     const docs = run.stdout.trim().split('\n').map((l) => JSON.parse(l));

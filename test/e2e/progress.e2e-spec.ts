@@ -98,7 +98,7 @@ describe('progress API: counts, rates, backlog, history, stream and metrics', ()
     expect(byId.body.counts).toEqual(p.counts);
   });
 
-  it('measures throughput over 1 and 5 minutes from samples and derives the ETA', async () => {
+  it('measures throughput over 1 and 5 minutes from samples, and takes the ETA from the pace, not from that throughput', async () => {
     const now = Date.now();
     const c = await fx.campaign({ status: 'running' });
     await fx.addCounters(c.id, { enabled: 6000, eligible: 6000 });
@@ -110,9 +110,19 @@ describe('progress API: counts, rates, backlog, history, stream and metrics', ()
     // 1 min: from the sample 2 minutes ago (the newest one at least a minute old)
     expect(p.throughput.perSecond1m).toBeCloseTo(1200 / 120, 0);
     expect(p.throughput.perSecond5m).toBeCloseTo(6000 / 300, 0);
-    expect(p.eta.remainingUsers).toBe(6000);
-    expect(p.eta.seconds).toBeGreaterThanOrEqual(299);
-    expect(p.eta.seconds).toBeLessThanOrEqual(301);
+    // 6,000 eligible users at the configured maximum of 5,000/s (no ramp batch measured yet)
+    expect(p.eta).toMatchObject({ remainingUsers: 6000, toProcess: 6000, seconds: 2, reason: null, rate: { usersPerSecond: 5000, source: 'max_pace' } });
+
+    // two overlapping ramp batches ran 3 s in all and processed 3,000 users: 1,000/s; an opt-in batch does not count
+    await fx.batch(c.id, { status: 'done', startedAt: new Date(now - 10_000), finishedAt: new Date(now - 8_000), claimed: 2000, enabled: 1900, failed: 100 });
+    await fx.batch(c.id, { status: 'done', startedAt: new Date(now - 9_000), finishedAt: new Date(now - 7_000), claimed: 1000, enabled: 1000 });
+    await fx.prisma.migrationBatch.create({ data: { campaignId: c.id, fromBucket: 0, toBucket: 0, userIds: [7n], status: 'done', startedAt: new Date(now - 60_000), finishedAt: new Date(now - 59_999), claimed: 1, enabled: 1 } });
+    const measured = (await api.request('GET', `/api/v1/campaigns/${c.key}/progress`, { key: viewer })).body;
+    expect(measured.eta).toMatchObject({ seconds: 6, rate: { usersPerSecond: 1000, source: 'ramp_throughput' } });
+
+    const paused = await fx.campaign({ status: 'paused' });
+    await fx.addCounters(paused.id, { eligible: 6000 });
+    expect((await api.request('GET', `/api/v1/campaigns/${paused.key}/progress`, { key: viewer })).body.eta).toMatchObject({ seconds: null, at: null, reason: 'paused' });
   });
 
   it('answers 404 for an unknown campaign, 400 naming the field for a bad one, 401 without a key', async () => {

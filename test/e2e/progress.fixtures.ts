@@ -76,7 +76,7 @@ export class ProgressFixtures {
     await this.prisma.progressCounter.update({ where: { campaignId_shard: { campaignId, shard } }, data });
   }
 
-  async batch(campaignId: bigint, b: { status: 'queued' | 'running' | 'done' | 'dropped'; queuedAt?: Date; finishedAt?: Date; claimed?: number; enabled?: number; failed?: number; backendErrors?: number }) {
+  async batch(campaignId: bigint, b: { status: 'queued' | 'running' | 'done' | 'dropped'; queuedAt?: Date; startedAt?: Date; finishedAt?: Date; claimed?: number; enabled?: number; failed?: number; backendErrors?: number }) {
     await this.prisma.migrationBatch.create({
       data: {
         campaignId,
@@ -84,6 +84,7 @@ export class ProgressFixtures {
         toBucket: 1000,
         status: b.status,
         queuedAt: b.queuedAt ?? new Date(),
+        startedAt: b.startedAt,
         finishedAt: b.finishedAt,
         claimed: b.claimed ?? 0,
         enabled: b.enabled ?? 0,

@@ -72,7 +72,8 @@ describe('ramp guardrails', () => {
   }, 90_000);
 
   it('a throttle trip slows the pace and clears by itself when the window is healthy', async () => {
-    const c = await createCampaign(api, { key: 'gr-throttle', name: 'Guardrail throttle', flag: 'gr-flag', populationFilter: { countries: ['US'] }, pacing: { maxUsersPerSecond: 4000 } });
+    // stays running once everyone is processed, so that the pace can be watched recovering
+    const c = await createCampaign(api, { key: 'gr-throttle', name: 'Guardrail throttle', flag: 'gr-flag', populationFilter: { countries: ['US'] }, pacing: { maxUsersPerSecond: 4000 }, autoComplete: false });
     await setPlan(api, c.id, { steps: [{ percent: 100 }], guardrails: [{ metric: 'failure_ratio', threshold: 0.1, windowSeconds: 10, action: 'throttle', minSamples: 50 }] });
     expect((await act(api, c.id, 'start')).status).toBe(200);
 

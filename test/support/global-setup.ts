@@ -33,7 +33,7 @@ async function dropStaleTemplates(): Promise<void> {
   try {
     const r = await c.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname ~ '^cutover_(tpl|t)_'
-         AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '2 hours'`,
+         AND (pg_stat_file('base/' || oid || '/PG_VERSION', true)).modification < now() - interval '2 hours'`,
     );
     for (const { datname } of r.rows) await c.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
   } finally {

@@ -6,7 +6,8 @@ const doc = (over: Partial<ProgressDoc> = {}): ProgressDoc => ({
   counts: { legacy: 0, ineligible: 100, eligible: 200, enrolling: 50, enabled: 600, failed: 50, held: 0, total: 1000 },
   enabledShare: 0.6,
   throughput: { perSecond1m: 12.5, perSecond5m: 1500 },
-  eta: { remainingUsers: 300, seconds: 24, at: null },
+  eta: { remainingUsers: 300, seconds: 24, at: null, reason: null, rate: null },
+  conversations: { enabledShare: 0.6, oneToOne: 0.36, groups: [{ participants: 3, share: 0.216 }, { participants: 5, share: 0.6 ** 5 }] },
   failures: { ratio: 50 / 650 },
   backlog: { batches: 3, oldestQueuedAgeSeconds: 2 },
   ramp: { currentStep: 1, steps: [{}, {}, {}], holdRemainingSeconds: 600, awaitingApproval: false },
@@ -24,7 +25,7 @@ describe('campaign watch rendering', () => {
   });
 
   it('says when the ramp has not started and when nothing is left', () => {
-    const text = renderProgress(doc({ ramp: { currentStep: -1, steps: [], holdRemainingSeconds: null, awaitingApproval: false }, eta: { remainingUsers: 0, seconds: 0, at: null } }));
+    const text = renderProgress(doc({ ramp: { currentStep: -1, steps: [], holdRemainingSeconds: null, awaitingApproval: false }, eta: { remainingUsers: 0, seconds: 0, at: null, reason: null, rate: null } }));
     expect(text).toContain('ramp not started');
     expect(text).toContain('ETA done');
   });
@@ -35,6 +36,14 @@ describe('campaign watch rendering', () => {
       expect(text).toContain(`  enabled 60.0%  ${status}: no throughput or ETA  failures 7.7%  backlog 3 batches`);
       expect(text).not.toMatch(/ETA \d|\/s/);
     }
+  });
+
+  it('names the rate the ETA comes from, and the conversation coverage with its model', () => {
+    const text = renderProgress(doc({ eta: { remainingUsers: 300, seconds: 150, at: null, reason: null, rate: { usersPerSecond: 2000, source: 'max_pace' } } }));
+    expect(text).toContain('ETA 2m30s at 2,000/s (configured maximum)');
+    expect(text).toContain('  conversations all enabled (estimate, random participants, p^k): 1:1 36.0%; groups of 3: 21.6%, 5: 7.8%');
+    const noPace = renderProgress(doc({ eta: { remainingUsers: 300, seconds: null, at: null, reason: 'no_pace', rate: null } }));
+    expect(noPace).toContain('ETA - (no pace configured and no ramp batch measured yet)');
   });
 
   it('writes a hold that rounds up to a day as a day', () => {

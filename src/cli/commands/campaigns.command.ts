@@ -28,7 +28,8 @@ export interface ProgressDoc {
   counts: Record<(typeof STATES)[number], number> & { total: number };
   enabledShare: number;
   throughput: { perSecond1m: number | null; perSecond5m: number | null };
-  eta: { remainingUsers: number; seconds: number | null; at: string | null };
+  eta: { remainingUsers: number; seconds: number | null; at: string | null; reason: string | null; rate: { usersPerSecond: number; source: string } | null };
+  conversations: { enabledShare: number; oneToOne: number; groups: Array<{ participants: number; share: number }> };
   failures: { ratio: number };
   backlog: { batches: number; oldestQueuedAgeSeconds: number | null };
   ramp: { currentStep: number; steps: unknown[]; holdRemainingSeconds: number | null; awaitingApproval: boolean };
@@ -45,9 +46,25 @@ const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
 /** Nothing moves in these states: a rate or an ETA would describe the past as if it were the future. */
 const STILL = ['draft', 'paused', 'halted'];
 
+const RATE_SOURCE: Record<string, string> = { ramp_throughput: 'achieved by the ramp', pace: 'adaptive pace', max_pace: 'configured maximum' };
+
+function eta(p: ProgressDoc): string {
+  if (p.eta.seconds === 0) return 'done';
+  if (p.eta.seconds === null) return p.eta.reason === 'no_pace' ? '- (no pace configured and no ramp batch measured yet)' : '-';
+  const r = p.eta.rate;
+  return `${duration(p.eta.seconds)}${r ? ` at ${rate(r.usersPerSecond)} (${RATE_SOURCE[r.source] ?? r.source})` : ''}`;
+}
+
 function pace(p: ProgressDoc): string {
   if (STILL.includes(p.campaign.status)) return `${p.campaign.status}: no throughput or ETA`;
-  return `throughput ${rate(p.throughput.perSecond1m)} (5m ${rate(p.throughput.perSecond5m)})  ETA ${p.eta.seconds === 0 ? 'done' : duration(p.eta.seconds)}`;
+  return `throughput ${rate(p.throughput.perSecond1m)} (5m ${rate(p.throughput.perSecond5m)})  ETA ${eta(p)}`;
+}
+
+/** Conversation coverage under its model (independent random participants: p^k). */
+function conversations(p: ProgressDoc): string {
+  const c = p.conversations;
+  const groups = c.groups.map((g) => `${g.participants}: ${pct(g.share)}`).join(', ');
+  return `  conversations all enabled (estimate, random participants, p^k): 1:1 ${pct(c.oneToOne)}; groups of ${groups}`;
 }
 
 /** The watch screen: one bar per state (share of the campaign's users), then rates and ETA. */
@@ -65,6 +82,7 @@ export function renderProgress(p: ProgressDoc): string {
     `${p.campaign.name} (${p.campaign.key}) — ${p.campaign.status.toUpperCase()} — ${step}${hold}${p.ramp.awaitingApproval ? ', awaiting approval' : ''}`,
     ...bars,
     `  enabled ${pct(p.enabledShare)}  ${pace(p)}  failures ${pct(p.failures.ratio)}  backlog ${p.backlog.batches} batches`,
+    ...(p.conversations ? [conversations(p)] : []),
   ].join('\n');
 }
 
@@ -199,6 +217,18 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--reason <reason>', 'why (required; recorded in the audit trail)')
     .action(async (ref: string, o: { reason: string }) => {
       const c = await act(ctx.client(), ref, 'halt', { reason: o.reason });
+      ctx.out().result(c, (v) => keyValues([['campaign', `${v.key} (id ${v.id})`], ['status', v.status], ['reason', o.reason]]));
+    });
+
+  const completeHelp = 'complete a campaign for good: nobody new is admitted, queued work is dropped, enabled users stay enabled; repeating it is a no-op';
+  apiCommand(campaign, 'complete', completeHelp, {
+    role: 'admin',
+    routes: ['GET /api/v1/campaigns/:id', 'POST /api/v1/campaigns/:id/complete'],
+  })
+    .argument('<id>', 'campaign id or key', campaignRef)
+    .requiredOption('--reason <reason>', 'why (required; recorded in the audit trail)')
+    .action(async (ref: string, o: { reason: string }) => {
+      const c = await act(ctx.client(), ref, 'complete', { reason: o.reason });
       ctx.out().result(c, (v) => keyValues([['campaign', `${v.key} (id ${v.id})`], ['status', v.status], ['reason', o.reason]]));
     });
 }

@@ -7,7 +7,7 @@
   const MAX_POINTS = 3000;
   const $ = (id) => document.getElementById(id);
 
-  const state = { key: null, role: null, campaign: null, progress: null, stream: null, charts: null, series: null, listTimer: null };
+  const state = { key: null, role: null, campaign: null, progress: null, stream: null, charts: null, series: null, listTimer: null, whySig: null };
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -156,6 +156,23 @@
     renderGuardrails(p);
     renderControls(p);
     renderListEntry(p);
+    refreshWhy(p);
+  }
+
+  /**
+   * The campaign explanation (GET …/explain), read again only when the status, the step or the
+   * ramp's reason to wait changes. A hold counts down in the ramp note instead.
+   */
+  function refreshWhy(p) {
+    const wait = (p.guardrails.state || {}).rampWait;
+    const holding = p.campaign.status === 'running' && wait && wait.reason === 'hold';
+    const sig = `${p.campaign.key}|${p.campaign.status}|${p.ramp.currentStep}|${wait ? wait.reason : ''}|${wait && !holding ? wait.detail : ''}`;
+    if (sig === state.whySig) return;
+    state.whySig = sig;
+    if (holding) return setText('campaign-why', '');
+    api('GET', `/api/v1/campaigns/${encodeURIComponent(p.campaign.key)}/explain`)
+      .then((r) => { if (state.whySig === sig) setText('campaign-why', r.body.why); })
+      .catch(() => undefined);
   }
 
   /** The open campaign's entry in the list follows the stream (the list itself reloads every 10 s). */
@@ -168,6 +185,8 @@
     a.querySelector('.share').textContent = fmtPct(p.enabledShare);
   }
 
+  const RATE_SOURCE = { ramp_throughput: 'achieved by the ramp', pace: 'adaptive pace', max_pace: 'configured maximum' };
+
   /** Nothing moves in these states, so a rate or an ETA would describe the past as if it were the future. */
   const STILL = { draft: 'not started', paused: 'paused', halted: 'halted' };
 
@@ -177,8 +196,13 @@
     setText('t-share', `${fmtPct(p.enabledShare)} of ${fmtN(Math.max(p.counts.total, p.campaign.populationSize))}`);
     setText('t-tput', still ? '—' : fmtRate(p.throughput.perSecond1m));
     setText('t-tput5', still ? `${still}: nothing moves` : `5 min: ${fmtRate(p.throughput.perSecond5m)}`);
-    setText('t-eta', still ? '—' : p.eta.seconds === 0 ? 'done' : fmtDuration(p.eta.seconds));
-    setText('t-remaining', still ? `${still}: ${fmtN(p.eta.remainingUsers)} to go` : `${fmtN(p.eta.remainingUsers)} to go`);
+    setText('t-eta', still ? '—' : p.eta.seconds === 0 ? 'done' : p.eta.seconds === null ? '—' : fmtDuration(p.eta.seconds));
+    const r = p.eta.rate;
+    const pace = r ? ` · at ${fmtRate(r.usersPerSecond)} (${RATE_SOURCE[r.source] || r.source})` : p.eta.reason === 'no_pace' ? ' · no pace yet' : '';
+    setText('t-remaining', still ? `${still}: ${fmtN(p.eta.remainingUsers)} to go` : `${fmtN(p.eta.remainingUsers)} to go${pace}`);
+    const conv = p.conversations;
+    setText('t-conv', conv ? `${fmtPct(conv.oneToOne)} of 1:1` : '—');
+    setText('t-conv-groups', conv ? `groups of ${conv.groups.map((g) => `${g.participants}: ${fmtPct(g.share)}`).join(', ')} · estimate p^k` : '');
     setText('t-fail', fmtPct(p.failures.ratio));
     setText('t-fail5', `5 min: ${fmtPct(p.failures.recentRatio5m)} · ${fmtN(p.failures.recentBackendErrors5m)} backend errors`);
     setText('t-backlog', `${fmtN(p.backlog.batches)} batches`);
@@ -211,6 +235,7 @@
         const tr = el('tr', { class: i === r.currentStep ? 'current' : i < r.currentStep ? 'done' : '' },
           el('td', { text: String(i + 1) }), el('td', { text: ppmPct(s.ppm) }), el('td', { text: F.hold(s.holdMinutes) }),
           el('td', { text: s.requiresApproval ? (r.approvedStep >= i ? 'approved' : 'required') : '—' }),
+          el('td', { text: s.minCapablePercent ? `≥ ${s.minCapablePercent}% capable` : '—' }),
           el('td', { text: [i === r.currentStep ? 'current' : '', s.pointOfNoReturn ? 'point of no return' : ''].filter(Boolean).join(' · ') }));
         return tr;
       }),
@@ -222,6 +247,9 @@
       note = r.holdRemainingSeconds > 0 ? `Holding ${at}: ${fmtDuration(r.holdRemainingSeconds)} left.` : `The hold of ${at} is over.`;
     }
     if (r.awaitingApproval) note += ` ${F.step(r.currentStep + 1, n).replace(/^s/, 'S')} awaits approval.`;
+    const wait = (p.guardrails.state || {}).rampWait;
+    if (wait && wait.reason === 'capability_floor') note += ` Held by a capability floor: ${wait.detail}.`;
+    if (p.campaign.status === 'completed') note = 'Completed: enabled users stay enabled; nobody new is admitted.';
     setText('ramp-note', note);
   }
 
@@ -238,6 +266,7 @@
       case 'hold': return `${F.step(ramp.currentStep, n)} holds for ${fmtDuration(ramp.holdRemainingSeconds)} more`;
       case 'approval': return `${F.step(ramp.currentStep + 1, n)} requires approval`;
       case 'final_step': return `${F.step(ramp.currentStep, n)} is the last step`;
+      case 'capability_floor': return `capability floor: ${wait.detail}`;
       default: return wait.detail;
     }
   }
@@ -272,7 +301,10 @@
       : ['Never halted.']));
   }
 
-  const ACTION_FROM = { pause: ['running'], resume: ['paused', 'halted'], promote: ['running'], approve: ['running', 'paused'], halt: ['running', 'paused'] };
+  const ACTION_FROM = {
+    pause: ['running'], resume: ['paused', 'halted'], promote: ['running'], approve: ['running', 'paused'], halt: ['running', 'paused'],
+    complete: ['running', 'paused', 'halted'],
+  };
 
   function renderControls(p) {
     const box = $('controls');
@@ -421,17 +453,32 @@
     }
   }
 
-  function openHaltDialog() {
-    $('halt-key-hint').textContent = state.campaign.key;
-    $('halt-key').value = '';
-    $('halt-reason').value = '';
-    $('halt-error').textContent = '';
-    $('halt-confirm').disabled = true;
-    $('halt-dialog').showModal();
+  /** Halt and complete ask for the campaign key and a reason: `kind` is the prefix of the dialog's element ids. */
+  function openConfirmDialog(kind) {
+    $(`${kind}-key-hint`).textContent = state.campaign.key;
+    $(`${kind}-key`).value = '';
+    $(`${kind}-reason`).value = '';
+    $(`${kind}-error`).textContent = '';
+    $(`${kind}-confirm`).disabled = true;
+    $(`${kind}-dialog`).showModal();
   }
 
-  function haltReady() {
-    $('halt-confirm').disabled = !($('halt-key').value.trim() === state.campaign.key && $('halt-reason').value.trim().length >= 3);
+  function confirmReady(kind) {
+    $(`${kind}-confirm`).disabled = !($(`${kind}-key`).value.trim() === state.campaign.key && $(`${kind}-reason`).value.trim().length >= 3);
+  }
+
+  function wireConfirmDialog(kind) {
+    $(`${kind}-key`).addEventListener('input', () => confirmReady(kind));
+    $(`${kind}-reason`).addEventListener('input', () => confirmReady(kind));
+    $(`${kind}-cancel`).addEventListener('click', () => $(`${kind}-dialog`).close());
+    $(`${kind}-form`).addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if ($(`${kind}-confirm`).disabled) return;
+      $(`${kind}-confirm`).disabled = true;
+      const ok = await act(kind, { reason: $(`${kind}-reason`).value.trim() });
+      if (ok) $(`${kind}-dialog`).close();
+      else { $(`${kind}-error`).textContent = $('control-result').textContent; confirmReady(kind); }
+    });
   }
 
   // ---------- user lookup
@@ -467,19 +514,11 @@
     $('signout').addEventListener('click', signOut);
     window.addEventListener('hashchange', () => { route(); });
     for (const b of document.querySelectorAll('#controls button[data-action]')) {
-      b.addEventListener('click', () => (b.dataset.action === 'halt' ? openHaltDialog() : act(b.dataset.action)));
+      const confirm = b.dataset.action === 'halt' || b.dataset.action === 'complete';
+      b.addEventListener('click', () => (confirm ? openConfirmDialog(b.dataset.action) : act(b.dataset.action)));
     }
-    $('halt-key').addEventListener('input', haltReady);
-    $('halt-reason').addEventListener('input', haltReady);
-    $('halt-cancel').addEventListener('click', () => $('halt-dialog').close());
-    $('halt-form').addEventListener('submit', async (e) => {
-      e.preventDefault();
-      if ($('halt-confirm').disabled) return;
-      $('halt-confirm').disabled = true;
-      const ok = await act('halt', { reason: $('halt-reason').value.trim() });
-      if (ok) $('halt-dialog').close();
-      else { $('halt-error').textContent = $('control-result').textContent; haltReady(); }
-    });
+    wireConfirmDialog('halt');
+    wireConfirmDialog('complete');
     $('lookup-form').addEventListener('submit', (e) => { e.preventDefault(); explainUser($('lookup-user').value.trim()); });
     const saved = sessionStorage.getItem(KEY_STORE);
     if (saved) signIn(saved);
