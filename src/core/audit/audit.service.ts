@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Db } from '../database/prisma.service';
+import type { Db, DirectQuery } from '../database/prisma.service';
 import { AuditRepository } from './audit.repository';
 import type { AuditEntry, AuditEventView, AuditQuery } from './audit.types';
 
@@ -10,6 +10,11 @@ export class AuditService {
   /** Writes the audit row inside the caller's transaction, next to the change it describes. */
   record(entry: AuditEntry, tx: Db): Promise<void> {
     return this.repo.insert(entry, tx);
+  }
+
+  /** One row per entry, in one statement of the caller's direct transaction (group commits). */
+  recordMany(entries: readonly AuditEntry[], q: DirectQuery): Promise<void> {
+    return this.repo.insertMany(entries, q);
   }
 
   async list(q: AuditQuery): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
