@@ -9,6 +9,15 @@ import type { UserMigrationView } from './enrolment.repository';
 import { INELIGIBLE_REASON } from './planner.repository';
 import { populationWhere } from './population-filter.sql';
 
+/** One opt-in group of a campaign: its distinct users in id order, and how its audit rows are written. */
+export interface OptInGroup {
+  campaignId: bigint;
+  ids: readonly bigint[];
+  flagVersion: number;
+  actors: Prisma.Sql;
+  audit: (source: Prisma.Sql) => Prisma.Sql;
+}
+
 /** A user of a group: their row in the campaign, or why there is none. */
 export type GroupView = UserMigrationView | 'unknown_user' | 'not_in_population';
 
@@ -40,13 +49,10 @@ export class OptInGroupRepository {
    * Lock order as materialisation's chunks (MaterializeRepository.insertChunk): the campaign row
    * first, then user rows, histogram bins and counters. Taken the other way round an opt-in and
    * a chunk inserting the same user waited for each other (40P01). A group whose users all have
-   * rows (every group once the population is materialised) takes no lock here.
+   * rows (every group once the population is materialised) never comes here: OptInGroups
+   * calls this only for users `apply` found without a row, then applies them again.
    */
   async insertMissing(q: DirectQuery, campaignId: bigint, filter: PopulationFilter, ids: readonly bigint[], buckets: readonly number[]): Promise<number> {
-    const missing = await q<{ n: number }>(Prisma.sql`
-      SELECT count(*)::int AS n FROM unnest(${bigintList(ids)}::bigint[]) AS x(id)
-      WHERE NOT EXISTS (SELECT 1 FROM user_migrations um WHERE um.campaign_id = ${campaignId} AND um.user_id = x.id)`);
-    if (missing[0].n === 0) return 0;
     await q(Prisma.sql`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR NO KEY UPDATE`);
     const [r] = await q<{ n: number }>(Prisma.sql`
       WITH src AS (SELECT * FROM unnest(${bigintList(ids)}::bigint[], ${intList(buckets)}::int[]) AS s(user_id, bucket)),
@@ -67,68 +73,67 @@ export class OptInGroupRepository {
   }
 
   /**
-   * THE opt-in, for a whole group in one statement: legacy users (and ineligible ones who are
-   * capable now) are admitted whatever the ramp says: eligible with enrolled_via = opt_in, or
-   * ineligible with the reason. Counters change in the same statement. Returns who moved.
+   * THE opt-in of a whole group in ONE statement (atomic on its own, one round trip): legacy
+   * users (and ineligible ones who are capable now) are admitted whatever the ramp says:
+   * eligible with enrolled_via = opt_in, or ineligible with the reason. In the same statement:
+   * the counters, ONE batch of explicit users for those admitted, an audit row per user moved
+   * (`audit` builds that insert; `actors` is the CTE of each user's actor), and every user's
+   * row as the answer shows it (a statement's CTEs all see one snapshot, so the new values
+   * come from the update's RETURNING, the others from the locked rows).
    */
-  async optIn(q: DirectQuery, campaignId: bigint, ids: readonly bigint[], flagVersion: number): Promise<Array<{ userId: bigint; from: string; to: string }>> {
-    const [r] = await q<{ moved: string | null }>(Prisma.sql`
+  async apply(q: DirectQuery, g: OptInGroup): Promise<{ views: Map<bigint, GroupView>; batch: BatchRef | null }> {
+    const { campaignId } = g;
+    const ids = bigintList(g.ids);
+    const rows = await q<ViewRow & { batchId: string | null; queuedAt: Date | null }>(Prisma.sql`
       WITH old AS (
-        SELECT user_id, state FROM user_migrations WHERE campaign_id = ${campaignId} AND user_id = ANY(${bigintList(ids)}::bigint[])
+        SELECT user_id, state, bucket, attempts, last_error, enrolled_via, recovery_state, recovery_method, admitted_at, enabled_at
+        FROM user_migrations WHERE campaign_id = ${campaignId} AND user_id = ANY(${ids}::bigint[])
         ORDER BY user_id FOR UPDATE),
       upd AS (
         UPDATE user_migrations um SET
           state = (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END)::migration_state,
           last_error = CASE WHEN u.e2ee_capable THEN NULL ELSE ${INELIGIBLE_REASON} END,
-          enrolled_via = 'opt_in', admitted_at = coalesce(um.admitted_at, clock_timestamp()), flag_version = coalesce(um.flag_version, ${flagVersion}::int),
+          enrolled_via = 'opt_in', admitted_at = coalesce(um.admitted_at, clock_timestamp()), flag_version = coalesce(um.flag_version, ${g.flagVersion}::int),
           updated_at = clock_timestamp()
         FROM users u, old
         WHERE um.campaign_id = ${campaignId} AND um.user_id = old.user_id AND u.id = um.user_id
           AND (um.state = 'legacy' OR (um.state = 'ineligible' AND u.e2ee_capable))
-        RETURNING um.user_id, old.state::text AS "from", um.state::text AS "to"),
+        RETURNING um.user_id, old.state::text AS "from", um.state::text AS "to", um.last_error, um.admitted_at),
       d AS (
         SELECT (count(*) FILTER (WHERE "from" = 'legacy'))::int AS from_legacy, (count(*) FILTER (WHERE "from" = 'ineligible'))::int AS from_inel,
                (count(*) FILTER (WHERE "to" = 'eligible'))::int AS to_elig, (count(*) FILTER (WHERE "to" = 'ineligible'))::int AS to_inel, count(*) AS n
         FROM upd),
       cnt AS (
         UPDATE progress_counters SET legacy = legacy - d.from_legacy, ineligible = ineligible - d.from_inel + d.to_inel, eligible = eligible + d.to_elig
-        FROM d WHERE campaign_id = ${campaignId} AND shard = ${randomShard()} AND d.n > 0)
-      SELECT string_agg(user_id::text || ':' || "from" || ':' || "to", ',') AS moved FROM upd`);
-    if (!r.moved) return [];
-    return r.moved.split(',').map((m) => {
-      const [userId, from, to] = m.split(':');
-      return { userId: BigInt(userId), from, to };
-    });
+        FROM d WHERE campaign_id = ${campaignId} AND shard = ${randomShard()} AND d.n > 0),
+      bat AS (
+        INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, user_ids, queued_at)
+        SELECT ${campaignId}, 0, 1000000, array_agg(user_id ORDER BY user_id), clock_timestamp() FROM upd WHERE "to" = 'eligible' HAVING count(*) > 0
+        RETURNING id, queued_at),
+      actors AS (${g.actors}),
+      aud AS (${g.audit(Prisma.sql`
+        SELECT a.id, a.name, a.role, 'campaign.user_opted_in', 'user_migration', ${`${campaignId}:`}::text || upd.user_id::text, jsonb_build_object('state', upd."from"),
+               jsonb_build_object('state', upd."to"), NULL, a.rid
+        FROM upd JOIN actors a ON a.u = upd.user_id`)})
+      SELECT x.id::text AS "userId", EXISTS (SELECT 1 FROM users WHERE id = x.id) AS known, old.bucket,
+             coalesce(upd."to", old.state::text) AS state, old.attempts::int AS attempts,
+             CASE WHEN upd.user_id IS NULL THEN old.last_error ELSE upd.last_error END AS "lastError",
+             CASE WHEN upd.user_id IS NULL THEN old.enrolled_via::text ELSE 'opt_in' END AS "enrolledVia",
+             old.recovery_state::text AS "recoveryState", old.recovery_method::text AS "recoveryMethod",
+             coalesce(upd.admitted_at, old.admitted_at) AS "admittedAt", old.enabled_at AS "enabledAt",
+             (SELECT id::text FROM bat) AS "batchId", (SELECT queued_at FROM bat) AS "queuedAt"
+      FROM unnest(${ids}::bigint[]) AS x(id) LEFT JOIN old ON old.user_id = x.id LEFT JOIN upd ON upd.user_id = x.id`);
+    const views = new Map<bigint, GroupView>();
+    for (const r of rows) views.set(BigInt(r.userId), viewOf(campaignId, r));
+    const b = rows.find((r) => r.batchId !== null);
+    return { views, batch: b ? { id: BigInt(b.batchId!), queuedAtMs: b.queuedAt!.getTime() } : null };
   }
+}
 
-  /** The group's admitted users as one batch of explicit users (enqueued after the commit). */
-  async insertBatch(q: DirectQuery, campaignId: bigint, ids: readonly bigint[]): Promise<BatchRef> {
-    const [r] = await q<{ id: string; queuedAt: Date }>(Prisma.sql`
-      INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, user_ids, queued_at)
-      VALUES (${campaignId}, 0, 1000000, ${bigintList(ids)}::bigint[], clock_timestamp())
-      RETURNING id::text, queued_at AS "queuedAt"`);
-    return { id: BigInt(r.id), queuedAtMs: r.queuedAt.getTime() };
-  }
-
-  /** Every user of the group as the answer shows them, read after the group's writes. */
-  async views(q: DirectQuery, campaignId: bigint, ids: readonly bigint[]): Promise<Map<bigint, GroupView>> {
-    const rows = await q<ViewRow>(Prisma.sql`
-      SELECT x.id::text AS "userId", EXISTS (SELECT 1 FROM users WHERE id = x.id) AS known, um.bucket, um.state::text AS state,
-             um.attempts::int AS attempts, um.last_error AS "lastError", um.enrolled_via::text AS "enrolledVia",
-             um.recovery_state::text AS "recoveryState", um.recovery_method::text AS "recoveryMethod", um.admitted_at AS "admittedAt", um.enabled_at AS "enabledAt"
-      FROM unnest(${bigintList(ids)}::bigint[]) AS x(id)
-      LEFT JOIN user_migrations um ON um.campaign_id = ${campaignId} AND um.user_id = x.id`);
-    const out = new Map<bigint, GroupView>();
-    for (const r of rows) {
-      const userId = BigInt(r.userId);
-      if (r.state === null || r.bucket === null) out.set(userId, r.known ? 'not_in_population' : 'unknown_user');
-      else {
-        out.set(userId, {
-          campaignId, userId, bucket: r.bucket, state: r.state, attempts: r.attempts, lastError: r.lastError, enrolledVia: r.enrolledVia,
-          recoveryState: r.recoveryState, recoveryMethod: r.recoveryMethod, admittedAt: r.admittedAt, enabledAt: r.enabledAt,
-        });
-      }
-    }
-    return out;
-  }
+function viewOf(campaignId: bigint, r: ViewRow): GroupView {
+  if (r.state === null || r.bucket === null) return r.known ? 'not_in_population' : 'unknown_user';
+  return {
+    campaignId, userId: BigInt(r.userId), bucket: r.bucket, state: r.state, attempts: r.attempts, lastError: r.lastError, enrolledVia: r.enrolledVia,
+    recoveryState: r.recoveryState, recoveryMethod: r.recoveryMethod, admittedAt: r.admittedAt, enabledAt: r.enabledAt,
+  };
 }

@@ -8,12 +8,12 @@ import type { AppConfig } from '../config/config.schema';
 import { AuditService } from '../core/audit/audit.service';
 import type { Actor } from '../core/auth/auth.types';
 import { GroupCommit } from '../core/database/group-commit';
-import { PrismaService } from '../core/database/prisma.service';
+import { PrismaService, type DirectQuery } from '../core/database/prisma.service';
 import { ConflictError, NotFoundError } from '../core/errors/domain-error';
 import { bucketOf } from '../flags/bucketing';
 import { NotAcceptingError } from './enrolment.errors';
 import type { UserMigrationView } from './enrolment.repository';
-import { OptInGroupRepository, type GroupView } from './opt-in-group.repository';
+import { OptInGroupRepository, type GroupView, type OptInGroup } from './opt-in-group.repository';
 import { UserBatches } from './user-batches.service';
 
 interface OptInRequest {
@@ -23,10 +23,9 @@ interface OptInRequest {
 
 /**
  * Opt-ins, group-committed (core/database/group-commit.ts): the opt-ins of one campaign that
- * arrive together are applied in ONE direct transaction of set-based statements (rows
- * materialised where missing, the opt-in itself with its counters, one batch for the group's
- * admitted users, one audit row per user moved), then each caller gets their own answer.
- * A repeat changes nothing and gets the user's current state.
+ * arrive together are applied by ONE statement on the direct pg path (the opt-in with its
+ * counters, one batch for the group's admitted users, an audit row per user moved, the answers),
+ * then each caller gets their own answer. A repeat changes nothing and gets the current state.
  */
 @Injectable()
 export class OptInGroups {
@@ -55,31 +54,43 @@ export class OptInGroups {
     if (!acceptsUsers(c.status)) return items.map(() => new NotAcceptingError(c));
     const flag = await this.campaigns.getFlag(c);
     const ids = [...new Set(items.map((i) => i.userId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const { views, batch } = await this.prisma.directTransaction(async (q) => {
-      await this.repo.insertMissing(q, c.id, c.populationFilter, ids, ids.map((id) => bucketOf(flag.salt, String(id))));
-      const moved = await this.repo.optIn(q, c.id, ids, flag.version);
-      const admitted = moved.filter((m) => m.to === 'eligible').map((m) => m.userId);
-      const batch = admitted.length > 0 ? await this.repo.insertBatch(q, c.id, admitted) : null;
-      const actorOf = new Map(items.map((i) => [i.userId, i.actor] as const));
-      await this.audit.recordMany(
-        moved.map((m) => ({ actor: actorOf.get(m.userId)!, action: 'campaign.user_opted_in', entityType: 'user_migration', entityId: `${c.id}:${m.userId}`, before: { state: m.from }, after: { state: m.to } })),
-        q,
-      );
-      return { views: await this.repo.views(q, c.id, ids), batch };
+    const actors = new Map(items.map((i) => [i.userId, i.actor] as const));
+    const group = (of: readonly bigint[]): OptInGroup => ({
+      campaignId: c.id,
+      ids: of,
+      flagVersion: flag.version,
+      actors: this.audit.actorsOf(of.map((userId) => ({ userId, actor: actors.get(userId)! }))),
+      audit: (source) => this.audit.insertFrom(source),
     });
-    if (batch) await this.enqueue(c, batch);
+    const direct: DirectQuery = (sql) => this.prisma.direct(sql);
+    const first = await this.repo.apply(direct, group(ids));
+    const views = first.views;
+    const batches = first.batch ? [first.batch] : [];
+    // users without a row yet (opt-ins before materialisation reached them): rows first, in
+    // their own transaction (a row inserted but not yet opted in is just materialised early)
+    const rowless = ids.filter((id) => views.get(id) === 'not_in_population');
+    if (rowless.length > 0) {
+      const buckets = rowless.map((id) => bucketOf(flag.salt, String(id)));
+      const inserted = await this.prisma.directTransaction((q) => this.repo.insertMissing(q, c.id, c.populationFilter, rowless, buckets));
+      if (inserted > 0) {
+        const again = await this.repo.apply(direct, group(rowless));
+        for (const [id, v] of again.views) views.set(id, v);
+        if (again.batch) batches.push(again.batch);
+      }
+    }
+    await this.enqueue(c, batches);
     return items.map((i) => answerOf(c, i.userId, views.get(i.userId)));
   }
 
-  private async enqueue(c: Campaign, batch: BatchRef): Promise<void> {
+  private async enqueue(c: Campaign, batches: readonly BatchRef[]): Promise<void> {
+    if (batches.length === 0) return;
     // committed: a batch whose job could not be added is found and queued by the planner
     // (PlannerService.ensureJobs), so the callers still get their answers
-    await this.batches.enqueue(c.id, c.pacing.maxAttempts, [batch]).catch((err: unknown) => {
-      this.log.warn(`opt-in batch ${batch.id} of campaign ${c.key}: job not added now (${(err as Error)?.message}); the planner adds it`);
+    await this.batches.enqueue(c.id, c.pacing.maxAttempts, batches).catch((err: unknown) => {
+      this.log.warn(`opt-in batches ${batches.map((b) => b.id).join(', ')} of campaign ${c.key}: jobs not added now (${(err as Error)?.message}); the planner adds them`);
     });
   }
 }
-
 function answerOf(c: Campaign, userId: bigint, view: GroupView | undefined): UserMigrationView | Error {
   if (view === undefined || view === 'unknown_user') return new NotFoundError('user', userId);
   if (view === 'not_in_population') return new ConflictError('campaign.user_not_in_population', `user ${userId} is not in the population of campaign ${c.key}`);

@@ -28,10 +28,16 @@ export class RecoveryGroupRepository {
    * Recovery reports of a group in ONE statement: each user's recovery method is set in every
    * campaign (or the one given) where the user is enabled; a row that already has the method
    * is not rewritten. Rows are locked in (campaign, user) order (no deadlock between groups);
-   * counters move in the same statement. Users must appear once per group (GroupCommit's
-   * `conflict`). Returns one row per (campaign, user) where the user is enabled.
+   * counters and an audit row per change (`audit`) are written in the same statement, which is
+   * atomic on its own. Users must appear once per group (GroupCommit's `conflict`). Returns one
+   * row per (campaign, user) where the user is enabled.
    */
-  async setRecovery(q: DirectQuery, reports: ReadonlyArray<{ userId: bigint; method: string }>, campaignId: bigint | null): Promise<RecoveryRow[]> {
+  async setRecovery(
+    q: DirectQuery,
+    reports: ReadonlyArray<{ userId: bigint; method: string }>,
+    campaignId: bigint | null,
+    audit: { actors: Prisma.Sql; insertFrom: (source: Prisma.Sql) => Prisma.Sql },
+  ): Promise<RecoveryRow[]> {
     const methods = Object.keys(COLUMN);
     for (const r of reports) if (!methods.includes(r.method)) throw new RangeError(`not a recovery method: ${r.method}`);
     const perMethod = methods.map(
@@ -54,7 +60,12 @@ export class RecoveryGroupRepository {
         FROM res GROUP BY campaign_id),
       cnt AS (
         UPDATE progress_counters pc SET recovery_prompted = recovery_prompted + d.n_prompted, ${Prisma.join(methods.map(methodDelta), ', ')}
-        FROM d WHERE pc.campaign_id = d.campaign_id AND pc.shard = ${randomShard()} AND d.n > 0)
+        FROM d WHERE pc.campaign_id = d.campaign_id AND pc.shard = ${randomShard()} AND d.n > 0),
+      actors AS (${audit.actors}),
+      aud AS (${audit.insertFrom(Prisma.sql`
+        SELECT a.id, a.name, a.role, 'user_migration.recovery_set', 'user_migration', res.campaign_id::text || ':' || res.user_id::text,
+               jsonb_build_object('recoveryState', res.s, 'recoveryMethod', res.m), jsonb_build_object('recoveryState', 'set', 'recoveryMethod', res.method), NULL, a.rid
+        FROM res JOIN actors a ON a.u = res.user_id WHERE res.changed`)})
       SELECT string_agg(concat_ws(':', campaign_id, user_id, s, coalesce(m, ''), method, changed::int), ',') AS rows FROM res`);
     if (!r.rows) return [];
     return r.rows.split(',').map((x) => {

@@ -7,6 +7,7 @@ import type { Actor } from '../core/auth/auth.types';
 import { GroupCommit } from '../core/database/group-commit';
 import { PrismaService } from '../core/database/prisma.service';
 import { ConflictError } from '../core/errors/domain-error';
+import type { Prisma } from '../generated/prisma/client';
 import { RecoveryGroupRepository, type RecoveryRow } from './recovery-group.repository';
 
 export interface RecoveryAnswer {
@@ -25,8 +26,8 @@ const ALL_CAMPAIGNS = '*';
 
 /**
  * Recovery reports, group-committed like opt-ins (OptInGroups): the reports that arrive
- * together for the same campaign (or for all campaigns) are applied in ONE direct transaction:
- * one statement for the rows and counters, one audit insert with a row per change.
+ * together for the same campaign (or for all campaigns) are applied by ONE statement on the
+ * direct pg path: the rows, their counters and an audit row per change.
  */
 @Injectable()
 export class RecoveryGroups {
@@ -50,24 +51,8 @@ export class RecoveryGroups {
   private async apply(key: string, items: readonly RecoveryReport[]): Promise<Array<RecoveryAnswer | Error>> {
     const campaign = key === ALL_CAMPAIGNS ? null : await this.campaigns.get(key).catch((err: unknown) => err as Error);
     if (campaign instanceof Error) return items.map(() => campaign);
-    const rows = await this.prisma.directTransaction(async (q) => {
-      const rows = await this.repo.setRecovery(q, items, campaign?.id ?? null);
-      const actorOf = new Map(items.map((i) => [i.userId, i.actor] as const));
-      await this.audit.recordMany(
-        rows
-          .filter((r) => r.changed)
-          .map((r) => ({
-            actor: actorOf.get(r.userId)!,
-            action: 'user_migration.recovery_set',
-            entityType: 'user_migration',
-            entityId: `${r.campaignId}:${r.userId}`,
-            before: { recoveryState: r.oldState, recoveryMethod: r.oldMethod },
-            after: { recoveryState: 'set', recoveryMethod: r.method },
-          })),
-        q,
-      );
-      return rows;
-    });
+    const audit = { actors: this.audit.actorsOf(items), insertFrom: (source: Prisma.Sql) => this.audit.insertFrom(source) };
+    const rows = await this.repo.setRecovery((sql) => this.prisma.direct(sql), items, campaign?.id ?? null, audit);
     const byUser = new Map<bigint, RecoveryRow[]>();
     for (const r of rows) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
     return items.map((i) => answerOf(i, byUser.get(i.userId) ?? []));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/prisma/client';
-import { PrismaService, type Db, type DirectQuery } from '../database/prisma.service';
+import { PrismaService, type Db } from '../database/prisma.service';
+import type { Actor } from '../auth/auth.types';
 import { toJsonSafe } from '../json';
 import type { AuditEntry, AuditEventView, AuditQuery } from './audit.types';
 
@@ -25,30 +26,19 @@ export class AuditRepository {
     });
   }
 
-  /** Many rows in ONE statement inside a direct transaction (group commits: one row per request). */
-  async insertMany(entries: readonly AuditEntry[], q: DirectQuery): Promise<void> {
-    if (entries.length === 0) return;
-    const rows = entries.map((e) => {
-      const before = toJsonSafe(e.before);
-      const after = toJsonSafe(e.after);
-      return {
-        actor_id: e.actor.id,
-        actor_name: e.actor.name,
-        actor_role: e.actor.role,
-        action: e.action,
-        entity_type: e.entityType,
-        entity_id: e.entityId,
-        ...(before === null ? {} : { before }),
-        ...(after === null ? {} : { after }),
-        reason: e.reason ?? null,
-        request_id: e.actor.requestId ?? null,
-      };
-    });
-    await q(Prisma.sql`
-      INSERT INTO audit_events (actor_id, actor_name, actor_role, action, entity_type, entity_id, before, after, reason, request_id)
-      SELECT actor_id, actor_name, actor_role, action, entity_type, entity_id, before, after, reason, request_id
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        AS r(actor_id text, actor_name text, actor_role text, action text, entity_type text, entity_id text, before jsonb, after jsonb, reason text, request_id text)`);
+  /**
+   * An `INSERT INTO audit_events … SELECT` for a data-modifying CTE of a caller's statement
+   * (a group commit writes its rows and their audit rows in one statement). `source` yields
+   * actor_id, actor_name, actor_role, action, entity_type, entity_id, before, after, reason,
+   * request_id, in that order.
+   */
+  insertFrom(source: Prisma.Sql): Prisma.Sql {
+    return Prisma.sql`INSERT INTO audit_events (actor_id, actor_name, actor_role, action, entity_type, entity_id, before, after, reason, request_id) ${source}`;
+  }
+
+  actorsOf(actors: ReadonlyArray<{ userId: bigint; actor: Actor }>): Prisma.Sql {
+    const rows = actors.map(({ userId, actor }) => ({ u: String(userId), id: actor.id, name: actor.name, role: actor.role, rid: actor.requestId ?? null }));
+    return Prisma.sql`SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS a(u bigint, id text, name text, role text, rid text)`;
   }
 
   async find(q: AuditQuery): Promise<AuditEventView[]> {

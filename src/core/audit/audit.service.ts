@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Db, DirectQuery } from '../database/prisma.service';
+import type { Prisma } from '../../generated/prisma/client';
+import type { Actor } from '../auth/auth.types';
+import type { Db } from '../database/prisma.service';
 import { AuditRepository } from './audit.repository';
 import type { AuditEntry, AuditEventView, AuditQuery } from './audit.types';
 
@@ -12,9 +14,14 @@ export class AuditService {
     return this.repo.insert(entry, tx);
   }
 
-  /** One row per entry, in one statement of the caller's direct transaction (group commits). */
-  recordMany(entries: readonly AuditEntry[], q: DirectQuery): Promise<void> {
-    return this.repo.insertMany(entries, q);
+  /** The audit insert of a caller's set-based statement (AuditRepository.insertFrom). */
+  insertFrom(source: Prisma.Sql): Prisma.Sql {
+    return this.repo.insertFrom(source);
+  }
+
+  /** A group's actors as a CTE body: one row per user id (`u`) with the actor's columns. */
+  actorsOf(actors: ReadonlyArray<{ userId: bigint; actor: Actor }>): Prisma.Sql {
+    return this.repo.actorsOf(actors);
   }
 
   async list(q: AuditQuery): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
