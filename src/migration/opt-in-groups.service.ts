@@ -71,12 +71,11 @@ export class OptInGroups {
     const rowless = ids.filter((id) => views.get(id) === 'not_in_population');
     if (rowless.length > 0) {
       const buckets = rowless.map((id) => bucketOf(flag.salt, String(id)));
-      const inserted = await this.prisma.directTransaction((q) => this.repo.insertMissing(q, c.id, c.populationFilter, rowless, buckets));
-      if (inserted > 0) {
-        const again = await this.repo.apply(direct, group(rowless));
-        for (const [id, v] of again.views) views.set(id, v);
-        if (again.batch) batches.push(again.batch);
-      }
+      await this.prisma.directTransaction((q) => this.repo.insertMissing(q, c.id, c.populationFilter, rowless, buckets));
+      // applied again even when nothing was inserted: materialisation may have written the rows meanwhile
+      const again = await this.repo.apply(direct, group(rowless));
+      for (const [id, v] of again.views) views.set(id, v);
+      if (again.batch) batches.push(again.batch);
     }
     await this.enqueue(c, batches);
     return items.map((i) => answerOf(c, i.userId, views.get(i.userId)));
