@@ -14,6 +14,7 @@ import { FlagsHttpModule } from './flags/flags-http.module';
 import { CampaignsModule } from './campaigns/campaigns.module';
 import { MigrationModule } from './migration/migration.module';
 import { RampModule } from './campaigns/ramp.module';
+import { AlertsModule } from './alerts/alerts.module';
 
 /** The API process: HTTP controllers and job producers, never job consumers. */
 @Module({})
@@ -21,7 +22,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule],
+      imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule, AlertsModule],
       controllers: [HealthController, ApiKeysController, AuditController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -5,7 +5,7 @@ import { localTime } from '../format';
 import { keyValues, table } from '../output';
 import { apiCommand } from '../needs';
 
-const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
+const ROLES = ['viewer', 'operator', 'admin', 'evaluator', 'alerter'] as const;
 
 interface KeyView {
   id: string;
