@@ -68,7 +68,7 @@ export class RampControllerService {
       now,
     );
     result.decision = decision;
-    await this.repo.setRampWait(c.id, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.detail } : null);
+    await this.ramp.noteWait(c, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.detail } : null);
     if (decision.kind !== 'advance') return result;
     const figures = {
       decidedAt: now.toISOString(),

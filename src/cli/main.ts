@@ -7,6 +7,7 @@ import * as explain from './commands/explain.command';
 import * as flags from './commands/flags.command';
 import * as keys from './commands/keys.command';
 import * as users from './commands/users.command';
+import * as webhooks from './commands/webhooks.command';
 
 /** Every command group; each lives in src/cli/commands/<group>.command.ts and exports register(). */
 const GROUPS: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [
@@ -15,6 +16,7 @@ const GROUPS: ReadonlyArray<{ register(program: Command, ctx: CliContext): void 
   campaigns,
   users,
   explain,
+  webhooks,
 ];
 
 export function buildProgram(): Command {

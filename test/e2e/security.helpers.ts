@@ -79,6 +79,12 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'DELETE /api/v1/campaigns/:id/holds/:holdId': 'operator',
 
   'POST /api/v1/keys': 'admin',
+  'POST /api/v1/webhooks': 'admin',
+  'GET /api/v1/webhooks': 'admin',
+  'GET /api/v1/webhooks/:id': 'admin',
+  'PATCH /api/v1/webhooks/:id': 'admin',
+  'DELETE /api/v1/webhooks/:id': 'admin',
+  'GET /api/v1/webhooks/:id/deliveries': 'admin',
   'GET /api/v1/keys': 'admin',
   'POST /api/v1/keys/:id/revoke': 'admin',
   'POST /api/v1/flags/:key/archive': 'admin',

@@ -29,8 +29,9 @@ export class JobsService {
     @InjectQueue(QUEUES.control) control: Queue,
     @InjectQueue(QUEUES.progress) progress: Queue,
     @InjectQueue(QUEUES.ramp) ramp: Queue,
+    @InjectQueue(QUEUES.webhooks) webhooks: Queue,
   ) {
-    this.queues = { migration, control, progress, ramp };
+    this.queues = { migration, control, progress, ramp, webhooks };
   }
 
   async add(queue: QueueName, job: JobSpec): Promise<void> {
