@@ -5,6 +5,7 @@ import { freePort } from '../support/alertmanager';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { waitFor } from '../support/wait';
 import { act, createCampaign, createFlag } from './migration.helpers';
+import { auditOf, rampAction, setPlan } from './ramp.helpers';
 
 interface Received {
   path: string;
@@ -67,7 +68,7 @@ describe('webhooks', () => {
   const receiver = new Receiver();
 
   beforeAll(async () => {
-    env = await createTestEnvironment({ WEBHOOKS_DISPATCH_INTERVAL_MS: '100', WEBHOOKS_BACKOFF_MS: '50', WEBHOOKS_MAX_ATTEMPTS: '3', RAMP_TICK_INTERVAL_MS: '60000' });
+    env = await createTestEnvironment({ WEBHOOKS_DISPATCH_INTERVAL_MS: '100', WEBHOOKS_BACKOFF_MS: '50', WEBHOOKS_MAX_ATTEMPTS: '3', RAMP_TICK_INTERVAL_MS: '200' });
     api = await startTestApi(env);
     worker = await startTestWorker(env);
     await receiver.start();
@@ -126,6 +127,24 @@ describe('webhooks', () => {
     ]);
     const failed = await waitFor('the unreachable receiver to be given up', () => api.request('GET', `/api/v1/webhooks/${dead.webhook.id}/deliveries`), (r) => r.body.items[0]?.status === 'failed', 30_000, 100);
     expect(failed.body.items[0]).toMatchObject({ eventType: 'campaign.halted', attempts: 3, lastStatusCode: null, lastError: expect.any(String) });
+  }, 90_000);
+
+  it('tells when the ramp waits for an approval (once per wait) and when it advanced', async () => {
+    const hook = await subscribe({ name: 'ramp', url: `${receiver.url}/ramp`, events: ['approval.needed', 'step.advanced'] });
+    receiver.secrets = { ...receiver.secrets, ramp: hook.secret };
+    await createFlag(api, 'wh-ramp-flag', 0);
+    const c = await createCampaign(api, { key: 'wh-ramp', name: 'Webhooks ramp', flag: 'wh-ramp-flag' });
+    await setPlan(api, c.id, { steps: [{ percent: 1, requiresApproval: true, holdSeconds: 0 }, { percent: 2 }] });
+    expect((await act(api, c.id, 'start')).status).toBe(200);
+
+    await waitFor('approval.needed at the receiver', async () => receiver.processedOn('/ramp').map((r) => r.type), (t) => t.includes('approval.needed'), 60_000, 100);
+    expect((await rampAction(api, c.id, 'approve', { reason: 'canary reviewed' })).status).toBe(200);
+    await waitFor('step.advanced at the receiver', async () => receiver.processedOn('/ramp').map((r) => r.type), (t) => t.includes('step.advanced'), 60_000, 100);
+
+    expect(await auditOf(api, c.id, 'campaign.ramp_approval_needed')).toHaveLength(1);
+    const needed = receiver.processedOn('/ramp').find((r) => r.type === 'approval.needed')!;
+    expect(needed.body).toMatchObject({ subject: { key: 'wh-ramp' }, actor: { name: 'ramp-controller' }, reason: 'step 1 of 2 requires approval' });
+    expect(receiver.received.filter((r) => r.path === '/ramp').every((r) => r.signedWith === 'ramp')).toBe(true);
   }, 90_000);
 
   it('keeps subscriptions under optimistic concurrency, audits changes without the secret, and names bad fields', async () => {
