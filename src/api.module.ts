@@ -15,6 +15,8 @@ import { FlagsHttpModule } from './flags/flags-http.module';
 import { CampaignsModule } from './campaigns/campaigns.module';
 import { MigrationModule } from './migration/migration.module';
 import { RampModule } from './campaigns/ramp.module';
+import { AlertsModule } from './alerts/alerts.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The API process: HTTP controllers and job producers, never job consumers. */
 @Module({})
@@ -22,7 +24,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule],
+      imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule, AlertsModule, WebhooksModule],
       controllers: [HealthController, ApiKeysController, AuditController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -9,8 +9,9 @@ import { RampProcessor } from './campaigns/ramp.processor';
 import { ControlProcessor } from './migration/control.processor';
 import { MigrationProcessor } from './migration/migration.processor';
 import { SamplerProcessor } from './progress/sampler.processor';
+import { WebhooksProcessor } from './webhooks/webhooks.processor';
 
-export const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [MigrationProcessor, ControlProcessor, RampProcessor, SamplerProcessor];
+export const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [MigrationProcessor, ControlProcessor, RampProcessor, SamplerProcessor, WebhooksProcessor];
 
 /** After the drain, how long Nest's own teardown (PostgreSQL, Redis, metrics server) may take. */
 const TEARDOWN_MS = 10_000;

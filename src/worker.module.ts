@@ -5,6 +5,7 @@ import { CoreModule } from './core/core.module';
 import { ProgressWorkerModule } from './progress/progress.module';
 import { MigrationWorkerModule } from './migration/migration.module';
 import { RampWorkerModule } from './campaigns/ramp.module';
+import { WebhooksWorkerModule } from './webhooks/webhooks.module';
 import { WorkerHeartbeat } from './worker-heartbeat';
 import { WorkerHttpServer } from './worker-http.server';
 import { WorkerDrain } from './worker-shutdown';
@@ -20,7 +21,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule],
+      imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule, WebhooksWorkerModule],
       providers: [WorkerDrain, WorkerHeartbeat, WorkerHttpServer],
     };
   }

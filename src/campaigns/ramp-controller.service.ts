@@ -80,7 +80,7 @@ export class RampControllerService {
       result.completed = await this.completeIfDone(c, backlog.backlogBatches, now);
       if (result.completed) return result;
     }
-    await this.repo.setRampWait(c.id, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.detail } : null);
+    await this.ramp.noteWait(c, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.detail } : null);
     if (decision.kind !== 'advance') return result;
     const figures = {
       decidedAt: now.toISOString(),

@@ -142,10 +142,11 @@ export class RampRepository {
   }
 
   /** Why the ramp is not advancing (read by the dashboard); written only when it changes. */
-  async setRampWait(id: bigint, wait: GuardrailStateJson['rampWait']): Promise<void> {
-    await this.prisma.client.$executeRaw`
+  async setRampWait(id: bigint, wait: GuardrailStateJson['rampWait'], db: Db = this.prisma.client): Promise<boolean> {
+    const n = await db.$executeRaw`
       UPDATE campaigns SET guardrail_state = jsonb_set(coalesce(guardrail_state, '{}'::jsonb), '{rampWait}', ${JSON.stringify(wait ?? null)}::jsonb)
       WHERE id = ${id} AND guardrail_state -> 'rampWait' IS DISTINCT FROM ${JSON.stringify(wait ?? null)}::jsonb`;
+    return n > 0;
   }
 
   /**

@@ -146,6 +146,21 @@ export class RampService {
     return this.flags.getFlagById(c.flagId);
   }
 
+  /** Records why the ramp waits; starting to wait for an approval is audited, and so published, once. */
+  async noteWait(c: RampCampaign, wait: { reason: string; detail: string } | null): Promise<void> {
+    if (wait?.reason !== 'approval') {
+      await this.repo.setRampWait(c.id, wait);
+      return;
+    }
+    await this.repo.prisma.transaction(async (tx) => {
+      if (!(await this.repo.setRampWait(c.id, wait, tx))) return;
+      await this.audit.record(
+        { actor: RAMP_ACTOR, action: 'campaign.ramp_approval_needed', entityType: 'campaign', entityId: String(c.id), after: { ...rampView(c), waitingFor: c.currentStep + 2 }, reason: wait.detail },
+        tx,
+      );
+    });
+  }
+
   /** The controller's advance; false when another controller (or an operator) got there first. */
   async advance(c: RampCampaign, to: number, why: string, figures: unknown): Promise<boolean> {
     return this.move(c, to, { actor: RAMP_ACTOR, action: 'campaign.ramp_advanced', reason: why, expectedVersion: c.version, statuses: ['running'], figures });

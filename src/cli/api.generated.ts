@@ -5,6 +5,26 @@
  */
 
 export interface paths {
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive alerts (Alertmanager webhook version 4, or {campaign, action, reason}); labels cutover_campaign and cutover_action name what to stop
+         * @description Needs a key with the `alerter` role or higher.
+         */
+        post: operations["AlertsController_receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -905,6 +925,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions
+         * @description Needs a key with the `admin` role or higher.
+         */
+        get: operations["WebhooksController_list"];
+        put?: never;
+        /**
+         * Subscribe a URL to events; the signing secret is in this answer only
+         * @description Needs a key with the `admin` role or higher.
+         */
+        post: operations["WebhooksController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook subscription
+         * @description Needs a key with the `admin` role or higher.
+         */
+        get: operations["WebhooksController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a subscription (If-Match); its pending deliveries are cancelled
+         * @description Needs a key with the `admin` role or higher.
+         */
+        delete: operations["WebhooksController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a subscription (If-Match)
+         * @description Needs a key with the `admin` role or higher.
+         */
+        patch: operations["WebhooksController_patch"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest deliveries, newest first: status, attempts, last HTTP status and error
+         * @description Needs a key with the `admin` role or higher.
+         */
+        get: operations["WebhooksController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/dependencies": {
         parameters: {
             query?: never;
@@ -1034,6 +1126,59 @@ export interface components {
         ActionRequest: {
             reason?: string;
         };
+        AlertmanagerWebhook: {
+            alerts: {
+                /** @default {} */
+                annotations: {
+                    [key: string]: string;
+                };
+                endsAt?: string;
+                fingerprint: string;
+                generatorURL?: string;
+                labels: {
+                    [key: string]: string;
+                };
+                /** Format: date-time */
+                startsAt: string;
+                /** @enum {string} */
+                status: "firing" | "resolved";
+            }[];
+            commonAnnotations?: {
+                [key: string]: string;
+            };
+            commonLabels?: {
+                [key: string]: string;
+            };
+            externalURL?: string;
+            groupKey?: string;
+            groupLabels?: {
+                [key: string]: string;
+            };
+            receiver?: string;
+            /** @enum {string} */
+            status: "firing" | "resolved";
+            truncatedAlerts?: number;
+            /** @constant */
+            version: "4";
+        };
+        AlertsResult: {
+            ignored: {
+                alertName: string;
+                fingerprint: string | null;
+                why: string;
+            }[];
+            results: {
+                /** @enum {string} */
+                action: "pause" | "halt";
+                alertName: string;
+                campaign: string;
+                campaignId: string | null;
+                fingerprint: string | null;
+                /** @enum {string} */
+                outcome: "applied" | "already" | "duplicate" | "not_applicable" | "not_found";
+                status: ("draft" | "running" | "paused" | "halted" | "completed") | null;
+            }[];
+        };
         ApiKey: {
             /** Format: date-time */
             createdAt: string;
@@ -1049,7 +1194,7 @@ export interface components {
             prefix: string;
             revokedAt: string | null;
             /** @enum {string} */
-            role: "viewer" | "operator" | "admin" | "evaluator";
+            role: "viewer" | "operator" | "admin" | "evaluator" | "alerter";
         };
         ApiKeyPage: {
             items: components["schemas"]["ApiKey"][];
@@ -1220,7 +1365,7 @@ export interface components {
         CreateApiKeyRequest: {
             name: string;
             /** @enum {string} */
-            role: "viewer" | "operator" | "admin" | "evaluator";
+            role: "viewer" | "operator" | "admin" | "evaluator" | "alerter";
         };
         CreateCampaignRequest: {
             /** @default true */
@@ -1252,6 +1397,11 @@ export interface components {
             apiKey: components["schemas"]["ApiKey"];
             /** @description the secret; shown in this answer only (it is stored hashed) */
             key: string;
+        };
+        CreatedWebhook: {
+            /** @description the HMAC-SHA256 signing key; shown only here */
+            secret: string;
+            webhook: components["schemas"]["Webhook"];
         };
         CreateFlagRequest: {
             description?: string;
@@ -1651,6 +1801,21 @@ export interface components {
             id: string;
             reason: string;
             releasedAt: string | null;
+        };
+        PlainAlert: {
+            /** @enum {string} */
+            action: "pause" | "halt";
+            /** @default {} */
+            annotations: {
+                [key: string]: string;
+            };
+            campaign: string;
+            id?: string;
+            /** @default {} */
+            labels: {
+                [key: string]: string;
+            };
+            reason: string;
         };
         /** @description a campaign's progress; costs the same at any population size */
         Progress: {
@@ -2130,11 +2295,63 @@ export interface components {
              */
             userId: string;
         };
+        Webhook: {
+            /** Format: date-time */
+            createdAt: string;
+            deletedAt: string | null;
+            enabled: boolean;
+            events: ("step.advanced" | "approval.needed" | "guardrail.tripped" | "campaign.paused" | "campaign.halted" | "campaign.completed" | "flag.killed")[];
+            /** @enum {string} */
+            format: "json" | "slack";
+            /**
+             * @description 64-bit id as decimal digits
+             * @example 42
+             */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+            /** @description also in the ETag header; send it back as If-Match on the next write */
+            version: number;
+        };
+        WebhookDeliveryList: {
+            items: {
+                attempts: number;
+                /** Format: date-time */
+                createdAt: string;
+                deliveredAt: string | null;
+                /**
+                 * @description 64-bit id as decimal digits
+                 * @example 42
+                 */
+                eventId: string;
+                eventType: string;
+                /**
+                 * @description 64-bit id as decimal digits
+                 * @example 42
+                 */
+                id: string;
+                lastAttemptAt: string | null;
+                lastError: string | null;
+                lastStatusCode: number | null;
+                /** @enum {string} */
+                status: "pending" | "delivered" | "failed" | "cancelled";
+                /**
+                 * @description 64-bit id as decimal digits
+                 * @example 42
+                 */
+                subscriptionId: string;
+            }[];
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+        };
         WhoAmI: {
             id: string;
             name: string;
             /** @enum {string} */
-            role: "viewer" | "operator" | "admin" | "evaluator" | "system";
+            role: "viewer" | "operator" | "admin" | "evaluator" | "alerter" | "system";
         };
     };
     responses: {
@@ -2300,6 +2517,37 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    AlertsController_receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AlertmanagerWebhook"] | components["schemas"]["PlainAlert"] | {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     AuditController_list: {
         parameters: {
             query?: {
@@ -4129,6 +4377,220 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    WebhooksController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    WebhooksController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    enabled?: boolean;
+                    events: ("step.advanced" | "approval.needed" | "guardrail.tripped" | "campaign.paused" | "campaign.halted" | "campaign.completed" | "flag.killed")[];
+                    /**
+                     * @default json
+                     * @enum {string}
+                     */
+                    format?: "json" | "slack";
+                    name: string;
+                    secret?: string;
+                    /** Format: uri */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    WebhooksController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string | number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    WebhooksController_remove: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the ETag of your last read of this entity (optimistic concurrency)
+                 * @example "3"
+                 */
+                "If-Match": string;
+            };
+            path: {
+                id: string | number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    WebhooksController_patch: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the ETag of your last read of this entity (optimistic concurrency)
+                 * @example "3"
+                 */
+                "If-Match": string;
+            };
+            path: {
+                id: string | number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    events?: ("step.advanced" | "approval.needed" | "guardrail.tripped" | "campaign.paused" | "campaign.halted" | "campaign.completed" | "flag.killed")[];
+                    /** @enum {string} */
+                    format?: "json" | "slack";
+                    name?: string;
+                    reason?: string;
+                    secret?: string;
+                    /** Format: uri */
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    WebhooksController_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string | number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };

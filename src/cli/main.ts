@@ -7,6 +7,7 @@ import * as explain from './commands/explain.command';
 import * as flags from './commands/flags.command';
 import * as keys from './commands/keys.command';
 import * as users from './commands/users.command';
+import * as webhooks from './commands/webhooks.command';
 
 const GROUPS: ReadonlyArray<{ register(program: Command, ctx: CliContext): void }> = [
   keys,
@@ -14,6 +15,7 @@ const GROUPS: ReadonlyArray<{ register(program: Command, ctx: CliContext): void 
   campaigns,
   users,
   explain,
+  webhooks,
 ];
 
 export function buildProgram(): Command {

@@ -71,6 +71,11 @@ export const envSchema = z.object({
   RAMP_PACE_INCREASE_RATIO: z.coerce.number().gt(0).max(1).default(0.1),
   RAMP_PACE_DECREASE_FACTOR: z.coerce.number().gt(0).lt(1).default(0.5),
   RAMP_PACE_TARGET_QUEUE_AGE_SECONDS: int(30, 1, 86_400),
+
+  WEBHOOKS_DISPATCH_INTERVAL_MS: int(1000, 50, 600_000),
+  WEBHOOKS_MAX_ATTEMPTS: int(8, 1, 50),
+  WEBHOOKS_BACKOFF_MS: int(1000, 0, 3_600_000),
+  WEBHOOKS_TIMEOUT_MS: int(5000, 100, 120_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -88,6 +93,7 @@ export interface AppConfig {
   users: { importMaxLineBytes: number; importRejectedSample: number };
   flags: { syncIntervalMs: number; ratchetHealIntervalMs: number; ratchetFallbackConcurrency: number };
   ramp: RampConfig;
+  webhooks: { dispatchIntervalMs: number; maxAttempts: number; backoffMs: number; timeoutMs: number };
 }
 
 export interface RampConfig {
@@ -178,6 +184,12 @@ export function toAppConfig(env: Env): AppConfig {
       paceIncreaseRatio: env.RAMP_PACE_INCREASE_RATIO,
       paceDecreaseFactor: env.RAMP_PACE_DECREASE_FACTOR,
       paceTargetQueueAgeSeconds: env.RAMP_PACE_TARGET_QUEUE_AGE_SECONDS,
+    },
+    webhooks: {
+      dispatchIntervalMs: env.WEBHOOKS_DISPATCH_INTERVAL_MS,
+      maxAttempts: env.WEBHOOKS_MAX_ATTEMPTS,
+      backoffMs: env.WEBHOOKS_BACKOFF_MS,
+      timeoutMs: env.WEBHOOKS_TIMEOUT_MS,
     },
   };
 }

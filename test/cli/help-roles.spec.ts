@@ -35,6 +35,7 @@ describe('CLI help states the key each command needs', () => {
       'flags conversation', 'flags get', 'flags kill', 'flags list', 'flags revive', 'flags set-rollout',
       'keys create', 'keys list', 'keys revoke',
       'users explain', 'users get', 'users import', 'users seed', 'users update',
+      'webhooks create', 'webhooks delete', 'webhooks deliveries', 'webhooks list',
     ]);
   });
 

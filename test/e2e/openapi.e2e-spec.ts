@@ -21,8 +21,8 @@ function operations(doc: Doc): Array<{ id: string; path: string; verb: string; o
 /** What an admin API operation is missing from its description (empty when complete). */
 function gaps({ path, verb, op }: { path: string; verb: string; op: Operation }): string[] {
   const out: string[] = [];
-  const success = Object.entries(op.responses).filter(([code]) => code.startsWith('2'));
-  if (success.length === 0 || !success.every(([, r]) => Object.values(r.content ?? {}).some((c) => c.schema))) out.push('a success response with a schema');
+  const success = Object.entries(op.responses).filter(([code]) => code.startsWith('2') && code !== '204');
+  if ((success.length === 0 && !op.responses['204']) || !success.every(([, r]) => Object.values(r.content ?? {}).some((c) => c.schema))) out.push('a success response with a schema');
   for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
     if (!op.parameters?.some((p) => p.in === 'path' && p.name === name && p.schema)) out.push(`path parameter ${name}`);
   }

@@ -3,17 +3,17 @@ import { IDENTITIES, allowed, concretePath, probe, requirementOf, ROUTE_REQUIREM
 
 /**
  * The role matrix: every route of the running API (Fastify's own route table, so routes
- * registered outside Nest such as OFREP count too) × {no key, evaluator, viewer, operator,
+ * registered outside Nest such as OFREP count too) × {no key, evaluator, alerter, viewer, operator,
  * admin}. Parameters name things that do not exist, so allowed calls change nothing.
  */
 describe('security: role matrix over every registered route', () => {
   let api: TestApi;
   let routes: string[];
-  const keys: Record<Identity, string | null> = { none: null, evaluator: null, viewer: null, operator: null, admin: null };
+  const keys: Record<Identity, string | null> = { none: null, evaluator: null, alerter: null, viewer: null, operator: null, admin: null };
 
   beforeAll(async () => {
     ({ api, routes } = await startRecordingApi({ AUTH_FAILED_LIMIT_PER_MINUTE: '100000' }));
-    for (const role of ['evaluator', 'viewer', 'operator'] as const) keys[role] = await api.newKey(role);
+    for (const role of ['evaluator', 'alerter', 'viewer', 'operator'] as const) keys[role] = await api.newKey(role);
     keys.admin = await api.newKey('admin');
   }, 60_000);
   afterAll(() => api?.close());

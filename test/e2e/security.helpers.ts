@@ -3,10 +3,10 @@ import { ApiKeysService } from '../../src/core/auth/api-keys.service';
 import { createApiApp } from '../../src/core/http/create-api-app';
 import { createTestEnvironment, LogSink, TestApi, type TestEnvironment } from '../support/app';
 
-/** Who calls: the four roles and an anonymous client. */
-export const IDENTITIES = ['none', 'evaluator', 'viewer', 'operator', 'admin'] as const;
+/** Who calls: the five roles and an anonymous client. */
+export const IDENTITIES = ['none', 'evaluator', 'alerter', 'viewer', 'operator', 'admin'] as const;
 export type Identity = (typeof IDENTITIES)[number];
-export type Requirement = 'public' | 'evaluator' | 'viewer' | 'operator' | 'admin';
+export type Requirement = 'public' | 'evaluator' | 'alerter' | 'viewer' | 'operator' | 'admin';
 
 /**
  * The least role each route needs, written down independently of the code's decorators.
@@ -29,6 +29,8 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'POST /ofrep/v1/evaluate/flags/:key': 'evaluator',
   'POST /ofrep/v1/evaluate/flags': 'evaluator',
   'GET /ofrep/v1/events': 'evaluator',
+
+  'POST /api/v1/alerts': 'alerter',
 
   'GET /api/v1/audit': 'viewer',
   'GET /api/v1/flags': 'viewer',
@@ -79,6 +81,12 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'DELETE /api/v1/campaigns/:id/holds/:holdId': 'operator',
 
   'POST /api/v1/keys': 'admin',
+  'POST /api/v1/webhooks': 'admin',
+  'GET /api/v1/webhooks': 'admin',
+  'GET /api/v1/webhooks/:id': 'admin',
+  'PATCH /api/v1/webhooks/:id': 'admin',
+  'DELETE /api/v1/webhooks/:id': 'admin',
+  'GET /api/v1/webhooks/:id/deliveries': 'admin',
   'GET /api/v1/keys': 'admin',
   'POST /api/v1/keys/:id/revoke': 'admin',
   'POST /api/v1/flags/:key/archive': 'admin',
@@ -86,11 +94,18 @@ export const ROUTE_REQUIREMENTS: Record<string, Requirement> = {
   'POST /api/v1/campaigns/:id/approve': 'admin',
 };
 
-const RANK: Record<Identity, number> = { none: -1, evaluator: 0, viewer: 1, operator: 2, admin: 3 };
-const NEED: Record<Requirement, number> = { public: -1, evaluator: 0, viewer: 1, operator: 2, admin: 3 };
+/** Who passes each requirement: the alerter role passes only its own routes (and operators may post alerts too). */
+const PASSES: Record<Requirement, readonly Identity[]> = {
+  public: IDENTITIES,
+  evaluator: ['evaluator', 'viewer', 'operator', 'admin'],
+  alerter: ['alerter', 'operator', 'admin'],
+  viewer: ['viewer', 'operator', 'admin'],
+  operator: ['operator', 'admin'],
+  admin: ['admin'],
+};
 
 export function allowed(req: Requirement, who: Identity): boolean {
-  return RANK[who] >= NEED[req];
+  return PASSES[req].includes(who);
 }
 
 /** The expectation of a route: HEAD follows its GET. */

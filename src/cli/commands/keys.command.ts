@@ -6,7 +6,7 @@ import { keyValues, table } from '../output';
 import { apiCommand } from '../needs';
 import type { ApiSchema } from '../api-types';
 
-const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
+const ROLES = ['viewer', 'operator', 'admin', 'evaluator', 'alerter'] as const;
 
 type KeyView = ApiSchema<'ApiKey'>;
 

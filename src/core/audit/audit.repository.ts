@@ -4,13 +4,15 @@ import { PrismaService, type Db } from '../database/prisma.service';
 import type { Actor } from '../auth/auth.types';
 import { toJsonSafe } from '../json';
 import type { AuditEntry, AuditEventView, AuditQuery } from './audit.types';
+import { PUBLISHED_EVENTS } from './published-events';
 
 @Injectable()
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** A published action also goes to the outbox, in the caller's transaction (see published-events.ts). */
   async insert(entry: AuditEntry, db: Db): Promise<void> {
-    await db.auditEvent.create({
+    const row = await db.auditEvent.create({
       data: {
         actorId: entry.actor.id,
         actorName: entry.actor.name,
@@ -23,7 +25,10 @@ export class AuditRepository {
         reason: entry.reason ?? null,
         requestId: entry.actor.requestId ?? null,
       },
+      select: { id: true },
     });
+    const eventType = PUBLISHED_EVENTS[entry.action];
+    if (eventType) await db.eventOutbox.create({ data: { auditEventId: row.id, eventType } });
   }
 
   /**

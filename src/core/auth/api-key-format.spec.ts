@@ -34,6 +34,7 @@ describe('roles', () => {
     viewer: ['viewer', 'operator', 'admin'],
     operator: ['operator', 'admin'],
     admin: ['admin'],
+    alerter: ['alerter', 'operator', 'admin'],
   };
   it.each(ROLES.flatMap((required) => ROLES.map((actual) => [actual, required] as const)))(
     '%s satisfies %s as the table says',

@@ -1,4 +1,4 @@
-export const ROLES = ['viewer', 'operator', 'admin', 'evaluator'] as const;
+export const ROLES = ['viewer', 'operator', 'admin', 'evaluator', 'alerter'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is acting: an API key, or the system itself (ramp controller, reconciler...). */

@@ -44,9 +44,10 @@ export class JobsService {
     @InjectQueue(QUEUES.control) control: Queue,
     @InjectQueue(QUEUES.progress) progress: Queue,
     @InjectQueue(QUEUES.ramp) ramp: Queue,
+    @InjectQueue(QUEUES.webhooks) webhooks: Queue,
     epoch: RedisEpoch,
   ) {
-    this.queues = { migration, control, progress, ramp };
+    this.queues = { migration, control, progress, ramp, webhooks };
     epoch.onLoss(async (e) => void (await this.restoreSchedules(e)));
   }
 

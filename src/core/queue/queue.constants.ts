@@ -8,6 +8,8 @@ export const QUEUES = {
   progress: 'progress',
   /** ramp-tick: the ramp controller (steps, guardrails, pace), its own queue and processor */
   ramp: 'ramp',
+  /** webhook-dispatch and webhook-deliver: notifications out, so that a slow receiver delays nothing else */
+  webhooks: 'webhooks',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -106,7 +106,8 @@ function describeResponses(op: Operation, h: Handler, verb: string, registry: Sc
   for (const r of documented.responses) {
     const schema = registry.schema(r.schema, 'output');
     const description = r.description ?? (typeof schema.description === 'string' ? schema.description : 'success');
-    responses[String(r.status ?? routeStatus)] = { description, content: { [r.contentType ?? 'application/json']: { schema } } };
+    const status = r.status ?? routeStatus;
+    responses[String(status)] = status === 204 ? { description } : { description, content: { [r.contentType ?? 'application/json']: { schema } } };
   }
   op.responses = responses;
 }
