@@ -21,18 +21,12 @@ export interface OptInGroup {
 /** A user of a group: their row in the campaign, or why there is none. */
 export type GroupView = UserMigrationView | 'unknown_user' | 'not_in_population';
 
-interface ViewRow {
+/** A row as the group statement returns it: ids as text, and no row for an unknown user. */
+interface ViewRow extends Omit<UserMigrationView, 'campaignId' | 'userId' | 'bucket' | 'state'> {
   userId: string;
   known: boolean;
   bucket: number | null;
   state: string | null;
-  attempts: number;
-  lastError: string | null;
-  enrolledVia: string | null;
-  recoveryState: string;
-  recoveryMethod: string | null;
-  admittedAt: Date | null;
-  enabledAt: Date | null;
 }
 
 /**
