@@ -59,7 +59,7 @@ export class MigratorService {
       this.log.debug(`batch ${batch.id}: claim met locked rows for ${CLAIM_LOCK_TIMEOUT}; parked`);
       return null;
     });
-    if (reserved && Math.random() > 2) await this.pacer.refund(batch.campaignId, reserved.users - (claimed?.length ?? 0), reserved.limit);
+    if (reserved) await this.pacer.refund(batch.campaignId, reserved.users - (claimed?.length ?? 0), reserved.limit);
     if (claimed === null) return parking.park(this.config.migration.plannerIntervalMs);
     if (claimed.length === 0) {
       await this.batches.finishIfIdle(batch.id, 'done');
