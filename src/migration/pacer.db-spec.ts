@@ -1,5 +1,4 @@
 import type { AppConfig } from '../config/config.schema';
-import { SystemClock } from '../core/clock/clock';
 import { deleteRedisPrefix } from '../core/redis/delete-prefix';
 import { RedisService } from '../core/redis/redis.service';
 import { redisUrl, testRedisPrefix } from '../../test/support/test-env';
@@ -16,7 +15,7 @@ describe('Pacer (real Redis)', () => {
 
   beforeAll(() => {
     redis = new RedisService({ redis: { url: redisUrl(), prefix } } as AppConfig);
-    pacer = new Pacer(redis, new SystemClock());
+    pacer = new Pacer(redis);
   });
   afterAll(async () => {
     await redis.onModuleDestroy();

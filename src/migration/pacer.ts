@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../core/clock/clock';
 import { RedisService } from '../core/redis/redis.service';
 
 /**
@@ -31,46 +30,18 @@ redis.call('SET', KEYS[1], tostring(nextFree + cost), 'PX', math.floor(wait + co
 if wait > maxWait then redis.call('SET', KEYS[2], tostring(nextFree), 'PX', math.floor(wait + 3600000)) end
 return wait`;
 
-/**
- * Gives back the unused part of a reservation (a batch carried fewer users than it reserved
- * for): the timeline's end moves back by that much, never before now. KEYS[1] the timeline.
- */
-const REFUND = `
-local now = tonumber(ARGV[1])
-local refund = tonumber(ARGV[2])
-local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nextFree <= now then return 0 end
-local back = nextFree - refund
-if back < now then back = now end
-redis.call('SET', KEYS[1], tostring(back), 'PX', math.floor(back - now + 60000))
-return nextFree - back`;
-
 @Injectable()
 export class Pacer {
-  constructor(
-    private readonly redis: RedisService,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly redis: RedisService) {}
 
   /**
    * Milliseconds to wait before admitting `users` of batch `batchId` at `limitPerSecond`
    * (0 = unlimited). Above `maxWaitMs` the caller parks the job for that long and asks again.
    */
-  async reserve(campaignId: bigint, batchId: bigint, users: number, limitPerSecond: number, maxWaitMs: number, nowMs = this.clock.nowMs()): Promise<number> {
+  async reserve(campaignId: bigint, batchId: bigint, users: number, limitPerSecond: number, maxWaitMs: number, nowMs = Date.now()): Promise<number> {
     if (limitPerSecond <= 0 || users <= 0) return 0;
     const costMs = (users * 1000) / limitPerSecond;
     const wait = await this.redis.client.eval(RESERVE, 2, this.redis.key('pace', campaignId), this.redis.key('pace', campaignId, 'ticket', batchId), nowMs, costMs, maxWaitMs);
     return Number(wait);
-  }
-
-  /** After the claim: `unusedUsers` of a reservation were not carried; their time goes back to the timeline. */
-  async refund(campaignId: bigint, unusedUsers: number, limitPerSecond: number, nowMs = this.clock.nowMs()): Promise<void> {
-    if (limitPerSecond <= 0 || unusedUsers <= 0) return;
-    await this.redis.client.eval(REFUND, 1, this.redis.key('pace', campaignId), nowMs, (unusedUsers * 1000) / limitPerSecond);
-  }
-
-  /** The wait `reserve` asked for, on the same clock. */
-  sleep(ms: number): Promise<void> {
-    return this.clock.sleep(ms);
   }
 }

@@ -4,16 +4,11 @@ export abstract class Clock {
   nowMs(): number {
     return this.now().getTime();
   }
-  /** Waits `ms` of this clock's time. */
-  abstract sleep(ms: number): Promise<void>;
 }
 
 export class SystemClock extends Clock {
   now(): Date {
     return new Date();
-  }
-  sleep(ms: number): Promise<void> {
-    return new Promise((ok) => setTimeout(ok, ms));
   }
 }
 
@@ -29,10 +24,6 @@ export class FakeClock extends Clock {
   }
   advance(ms: number): void {
     this.current += ms;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.advance(ms);
-    await Promise.resolve();
   }
   set(at: Date): void {
     this.current = at.getTime();
