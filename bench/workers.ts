@@ -12,15 +12,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { generateApiKey } from '../src/core/auth/api-key-format';
 import { deleteRedisPrefix } from '../src/core/redis/delete-prefix';
+import { BASE_DB, freePort, REDIS, withDatabase } from './bench-env';
 
 const ROOT = process.cwd();
-const BASE_DB = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DIST = process.env.CUTOVER_DIST_DIR ?? resolve(__dirname, '..');
 
 function arg(name: string, def: string): string {
@@ -34,12 +32,6 @@ const BATCH = arg('batch', '500');
 const CONCURRENCY = arg('concurrency', '2');
 if (![USERS, ...WORKERS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--users and --workers take positive integers');
 
-function dbUrl(name: string): string {
-  const u = new URL(BASE_DB);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 async function sql<T extends Record<string, any> = Record<string, any>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const c = new Client({ connectionString: url });
   await c.connect();
@@ -48,17 +40,6 @@ async function sql<T extends Record<string, any> = Record<string, any>>(url: str
   } finally {
     await c.end();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
 }
 
 let stopping = false;
@@ -142,12 +123,12 @@ async function runWith(workers: number, http: Http, url: string, env: Record<str
 
 async function main(): Promise<void> {
   const name = `cutover_bench_${randomBytes(4).toString('hex')}`;
-  const url = dbUrl(name);
+  const url = withDatabase(BASE_DB, name);
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   const adminKey = generateApiKey().key;
   const port = await freePort();
   const children: ChildProcess[] = [];
-  await sql(dbUrl('postgres'), `CREATE DATABASE ${name}`);
+  await sql(withDatabase(BASE_DB, 'postgres'), `CREATE DATABASE ${name}`);
   try {
     execFileSync('bash', ['scripts/prisma.sh', 'migrate', 'deploy'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
     await sql(url, `INSERT INTO users (id, country, platform, app_version, e2ee_capable) SELECT g, 'US', 'ios', '5.2.0', g % 33 <> 0 FROM generate_series(1, $1::bigint) g`, [USERS]);
@@ -175,7 +156,7 @@ async function main(): Promise<void> {
   } finally {
     stopping = true;
     await stop(children);
-    await sql(dbUrl('postgres'), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await sql(withDatabase(BASE_DB, 'postgres'), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await deleteRedisPrefix(REDIS, prefix);
   }
 }
