@@ -16,6 +16,8 @@ export interface BatchRow {
   toBucket: number;
   userIds: bigint[];
   status: 'queued' | 'running' | 'done' | 'dropped';
+  /** a range batch that ran before: the users its claim can still take; null otherwise */
+  pending?: number | null;
 }
 
 export interface BatchCampaign {
@@ -58,10 +60,16 @@ export class BatchesRepository {
       campaignId: string;
       flagId: string;
       userIds: string | null;
+      pending: number | null;
     }>(Prisma.sql`
       SELECT b.id::text, b.campaign_id::text AS "campaignId", b.from_bucket AS "fromBucket", b.to_bucket AS "toBucket", array_to_string(b.user_ids, ',') AS "userIds",
              b.status::text AS status, c.status::text AS "campaignStatus", c.key, c.flag_id::text AS "flagId",
-             c.pace_users_per_second AS "paceUsersPerSecond", c.pacing
+             c.pace_users_per_second AS "paceUsersPerSecond", c.pacing,
+             -- a range batch that ran before carries only what its claim can still take: users
+             -- sent back for a retry, and any legacy rows a raised planned_ppm now admits
+             CASE WHEN b.claimed > 0 AND cardinality(b.user_ids) = 0 THEN (
+               SELECT count(*)::int FROM user_migrations um WHERE um.campaign_id = b.campaign_id AND um.bucket >= b.from_bucket AND um.bucket < b.to_bucket
+                 AND (um.state = (SELECT 'eligible'::migration_state) OR (um.state = 'legacy' AND um.bucket < c.planned_ppm))) END AS pending
       FROM migration_batches b JOIN campaigns c ON c.id = b.campaign_id WHERE b.id = ${batchId}`);
     if (!r) return null;
     const campaign: BatchCampaign = { campaignStatus: r.campaignStatus, key: r.key, flagId: BigInt(r.flagId), paceUsersPerSecond: r.paceUsersPerSecond, pacing: r.pacing };
@@ -72,6 +80,7 @@ export class BatchesRepository {
       toBucket: r.toBucket,
       userIds: r.userIds ? r.userIds.split(',').map(BigInt) : [],
       status: r.status,
+      pending: r.pending,
       campaign,
     };
   }

@@ -51,7 +51,7 @@ export class MigratorService {
       return 'skipped';
     }
     const pacing = campaign.pacing;
-    await this.pace(batch, pacing, campaign.paceUsersPerSecond, parking);
+    const reserved = await this.pace(batch, pacing, campaign.paceUsersPerSecond, parking);
     const started = process.hrtime.bigint();
     const claimed = await this.batches.claim(batch, this.config.migration.leaseMs).catch((err: unknown) => {
       if (!hasCode(err, LOCK_TIMEOUT)) throw err;
@@ -59,6 +59,7 @@ export class MigratorService {
       this.log.debug(`batch ${batch.id}: claim met locked rows for ${CLAIM_LOCK_TIMEOUT}; parked`);
       return null;
     });
+    if (reserved) await this.pacer.refund(batch.campaignId, reserved.users - (claimed?.length ?? 0), reserved.limit);
     if (claimed === null) return parking.park(this.config.migration.plannerIntervalMs);
     if (claimed.length === 0) {
       await this.batches.finishIfIdle(batch.id, 'done');
@@ -83,13 +84,21 @@ export class MigratorService {
     return result.failed > 0 ? 'partial' : 'done';
   }
 
-  private async pace(batch: BatchRow, pacing: Pacing, adaptivePace: number, parking: Parking): Promise<void> {
+  /**
+   * Reserves pace for the users the batch carries: its explicit users, the users a retried
+   * range batch sent back, or a fresh range's size. What the claim did not take is refunded
+   * after it, so the campaign's timeline holds only users actually claimed.
+   */
+  private async pace(batch: BatchRow, pacing: Pacing, adaptivePace: number, parking: Parking): Promise<{ users: number; limit: number } | null> {
     const limits = [pacing.maxUsersPerSecond, adaptivePace].filter((n) => n > 0);
-    if (limits.length === 0) return;
-    const expected = batch.userIds.length > 0 ? batch.userIds.length : pacing.batchSize;
-    const wait = await this.pacer.reserve(batch.campaignId, batch.id, expected, Math.min(...limits), MAX_PACE_WAIT_MS);
+    if (limits.length === 0) return null;
+    const limit = Math.min(...limits);
+    const users = batch.userIds.length > 0 ? batch.userIds.length : (batch.pending ?? pacing.batchSize);
+    if (users === 0) return null;
+    const wait = await this.pacer.reserve(batch.campaignId, batch.id, users, limit, MAX_PACE_WAIT_MS);
     if (wait > MAX_PACE_WAIT_MS) await parking.park(wait);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await this.pacer.sleep(wait);
+    return { users, limit };
   }
 
   /** One call for the whole batch; a failed call makes every user a transient failure. */

@@ -30,6 +30,26 @@ redis.call('SET', KEYS[1], tostring(nextFree + cost), 'PX', math.floor(wait + co
 if wait > maxWait then redis.call('SET', KEYS[2], tostring(nextFree), 'PX', math.floor(wait + 3600000)) end
 return wait`;
 
+/**
+ * Gives back the unused part of a reservation (a batch carried fewer users than it reserved
+ * for): the timeline's end moves back by that much, never before now. KEYS[1] the timeline.
+ */
+const REFUND = `
+local now = tonumber(ARGV[1])
+local refund = tonumber(ARGV[2])
+local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
+if nextFree <= now then return 0 end
+local back = nextFree - refund
+if back < now then back = now end
+redis.call('SET', KEYS[1], tostring(back), 'PX', math.floor(back - now + 60000))
+return nextFree - back`;
+
+/**
+ * The timeline runs on wall time, not the injected Clock: pace is a rate against the real
+ * backend, and the Clock may be held still or moved by hand (ramp tests and simulations bind
+ * it to a fake one). On a held clock every wait above the park limit would come back unchanged
+ * each time the batch asked again, and the batch would stay queued for good.
+ */
 @Injectable()
 export class Pacer {
   constructor(private readonly redis: RedisService) {}
@@ -38,10 +58,25 @@ export class Pacer {
    * Milliseconds to wait before admitting `users` of batch `batchId` at `limitPerSecond`
    * (0 = unlimited). Above `maxWaitMs` the caller parks the job for that long and asks again.
    */
-  async reserve(campaignId: bigint, batchId: bigint, users: number, limitPerSecond: number, maxWaitMs: number, nowMs = Date.now()): Promise<number> {
+  async reserve(campaignId: bigint, batchId: bigint, users: number, limitPerSecond: number, maxWaitMs: number, nowMs = this.nowMs()): Promise<number> {
     if (limitPerSecond <= 0 || users <= 0) return 0;
     const costMs = (users * 1000) / limitPerSecond;
     const wait = await this.redis.client.eval(RESERVE, 2, this.redis.key('pace', campaignId), this.redis.key('pace', campaignId, 'ticket', batchId), nowMs, costMs, maxWaitMs);
     return Number(wait);
+  }
+
+  /** After the claim: `unusedUsers` of a reservation were not carried; their time goes back to the timeline. */
+  async refund(campaignId: bigint, unusedUsers: number, limitPerSecond: number, nowMs = this.nowMs()): Promise<void> {
+    if (limitPerSecond <= 0 || unusedUsers <= 0) return;
+    await this.redis.client.eval(REFUND, 1, this.redis.key('pace', campaignId), nowMs, (unusedUsers * 1000) / limitPerSecond);
+  }
+
+  /** The wait `reserve` asked for, on the timeline's time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((ok) => setTimeout(ok, ms));
+  }
+
+  protected nowMs(): number {
+    return Date.now();
   }
 }
