@@ -46,6 +46,8 @@ export const envSchema = z.object({
   MIGRATION_RECONCILER_INTERVAL_MS: int(300_000, 1000, 86_400_000),
   MIGRATION_OPT_IN_LIMIT_PER_USER_PER_MINUTE: int(5, 1, 100_000),
   MIGRATION_OPT_IN_LIMIT_PER_SECOND: int(500, 1, 1_000_000),
+  MIGRATION_GROUP_COMMIT_WINDOW_MS: int(2, 0, 1000),
+  MIGRATION_GROUP_COMMIT_MAX: int(500, 1, 10_000),
 
   BACKEND_KIND: z.enum(['simulated', 'http']).default('simulated'),
   BACKEND_SIM_LATENCY_MS: z.coerce.number().min(0).max(60_000).default(20),
@@ -117,6 +119,8 @@ export interface MigrationConfig {
   reconcilerIntervalMs: number;
   optInLimitPerUserPerMinute: number;
   optInLimitPerSecond: number;
+  /** opt-ins and recovery reports: how long a group collects, and its most requests */
+  groupCommit: { windowMs: number; maxSize: number };
 }
 
 export interface BackendConfig {
@@ -158,6 +162,7 @@ export function toAppConfig(env: Env): AppConfig {
       reconcilerIntervalMs: env.MIGRATION_RECONCILER_INTERVAL_MS,
       optInLimitPerUserPerMinute: env.MIGRATION_OPT_IN_LIMIT_PER_USER_PER_MINUTE,
       optInLimitPerSecond: env.MIGRATION_OPT_IN_LIMIT_PER_SECOND,
+      groupCommit: { windowMs: env.MIGRATION_GROUP_COMMIT_WINDOW_MS, maxSize: env.MIGRATION_GROUP_COMMIT_MAX },
     },
     backend: {
       kind: env.BACKEND_KIND,

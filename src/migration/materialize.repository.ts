@@ -70,34 +70,4 @@ export class MaterializeRepository {
       WHERE id = ${campaignId} AND materialize_cursor = ${fromCursor}`;
     return n === 1;
   }
-
-  /**
-   * One user joins the campaign outside materialisation (an opt-in before its chunk was
-   * reached): inserted if it is in the population; counted like any materialised row.
-   *
-   * Lock order: the campaign row first, as `insertChunk` does (its cursor update), then the
-   * user row, histogram bin and counters. Taken the other way round (user row first, campaign
-   * row last, through `population_size`) an opt-in and a chunk that both insert the same user
-   * wait for each other and PostgreSQL fails one of them (40P01). A user who already has a row
-   * (every user once the population is materialised) takes no lock here.
-   */
-  async insertOne(campaignId: bigint, filter: PopulationFilter, userId: bigint, bucket: number, db: Db): Promise<boolean> {
-    const [has] = await db.$queryRaw<Array<{ present: boolean }>>`
-      SELECT EXISTS (SELECT 1 FROM user_migrations WHERE campaign_id = ${campaignId} AND user_id = ${userId}) AS present`;
-    if (has.present) return false;
-    await db.$queryRaw`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR NO KEY UPDATE`;
-    const rows = await db.$queryRaw<Array<{ capable: boolean }>>`
-      WITH ins AS (
-        INSERT INTO user_migrations (campaign_id, user_id, bucket, e2ee_capable)
-        SELECT ${campaignId}, u.id, ${bucket}, u.e2ee_capable FROM users u WHERE u.id = ${userId} AND ${populationWhere(filter)}
-        ON CONFLICT (campaign_id, user_id) DO NOTHING RETURNING user_id)
-      SELECT u.e2ee_capable AS capable FROM ins JOIN users u ON u.id = ins.user_id`;
-    if (rows.length === 0) return false;
-    await db.$executeRaw`
-      UPDATE bucket_histograms SET total = total + 1, capable = capable + ${rows[0].capable ? 1 : 0}
-      WHERE campaign_id = ${campaignId} AND bin = ${Math.floor(bucket / 1000)}`;
-    await db.$executeRaw`UPDATE campaigns SET population_size = population_size + 1 WHERE id = ${campaignId}`;
-    await addCounters(db, campaignId, { legacy: 1 });
-    return true;
-  }
 }

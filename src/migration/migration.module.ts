@@ -8,7 +8,11 @@ import { BatchesRepository } from './batches.repository';
 import { ControlProcessor, MigrationSchedules } from './control.processor';
 import { EnrolmentRepository } from './enrolment.repository';
 import { EnrolmentService } from './enrolment.service';
+import { OptInGroupRepository } from './opt-in-group.repository';
+import { OptInGroups } from './opt-in-groups.service';
 import { OptInRateLimiter } from './opt-in-rate-limiter';
+import { RecoveryGroupRepository } from './recovery-group.repository';
+import { RecoveryGroups } from './recovery-groups.service';
 import { RetryFailedService } from './retry-failed.service';
 import { UserBatches } from './user-batches.service';
 import { MaintenanceRepository } from './maintenance.repository';
@@ -22,7 +26,19 @@ import { Pacer } from './pacer';
 import { PlannerRepository } from './planner.repository';
 import { PlannerService } from './planner.service';
 
-const shared = [EnrolmentRepository, EnrolmentService, RetryFailedService, UserBatches, OptInRateLimiter, MaterializeRepository, PlannerRepository];
+const shared = [
+  EnrolmentRepository,
+  EnrolmentService,
+  RetryFailedService,
+  UserBatches,
+  OptInRateLimiter,
+  OptInGroupRepository,
+  OptInGroups,
+  RecoveryGroupRepository,
+  RecoveryGroups,
+  MaterializeRepository,
+  PlannerRepository,
+];
 
 /** API side: campaigns, opt-in, retry-failed, recovery. Produces jobs, never consumes them. */
 @Module({

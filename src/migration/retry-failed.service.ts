@@ -11,7 +11,7 @@ import type { Actor } from '../core/auth/auth.types';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
 import { EnrolmentRepository } from './enrolment.repository';
-import { NotAcceptingError } from './enrolment.service';
+import { NotAcceptingError } from './enrolment.errors';
 import { UserBatches } from './user-batches.service';
 
 const RETRY_CHUNK_PPM = 50_000;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import { PrismaService, type Db } from '../database/prisma.service';
+import type { Actor } from '../auth/auth.types';
 import { toJsonSafe } from '../json';
 import type { AuditEntry, AuditEventView, AuditQuery } from './audit.types';
 import { PUBLISHED_EVENTS } from './published-events';
@@ -28,6 +29,22 @@ export class AuditRepository {
     });
     const eventType = PUBLISHED_EVENTS[entry.action];
     if (eventType) await db.eventOutbox.create({ data: { auditEventId: row.id, eventType } });
+  }
+
+  /**
+   * An `INSERT INTO audit_events … SELECT` for a data-modifying CTE of a caller's statement
+   * (a group commit writes its rows and their audit rows in one statement). `source` yields
+   * actor_id, actor_name, actor_role, action, entity_type, entity_id, before, after, reason,
+   * request_id, in that order. It writes no outbox row: only for actions that are not
+   * published to webhooks (PUBLISHED_EVENTS).
+   */
+  insertFrom(source: Prisma.Sql): Prisma.Sql {
+    return Prisma.sql`INSERT INTO audit_events (actor_id, actor_name, actor_role, action, entity_type, entity_id, before, after, reason, request_id) ${source}`;
+  }
+
+  actorsOf(actors: ReadonlyArray<{ userId: bigint; actor: Actor }>): Prisma.Sql {
+    const rows = actors.map(({ userId, actor }) => ({ u: String(userId), id: actor.id, name: actor.name, role: actor.role, rid: actor.requestId ?? null }));
+    return Prisma.sql`SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS a(u bigint, id text, name text, role text, rid text)`;
   }
 
   async find(q: AuditQuery): Promise<AuditEventView[]> {

@@ -28,6 +28,9 @@ export function createDatabase(url: string, poolSize: number, poolTimeoutMs = 30
   return { client: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }), pool };
 }
 
+/** One statement of a `directTransaction`, rows as node-postgres parses them. */
+export type DirectQuery = <T extends QueryResultRow>(sql: Prisma.Sql) => Promise<T[]>;
+
 /** A SET LOCAL value the direct transaction may carry: a duration such as `2s` or `500ms`. */
 const SETTING_VALUE = /^[0-9]+(ms|s|min)?$/;
 
@@ -55,6 +58,15 @@ export class PrismaService implements OnModuleDestroy {
    * Prisma's pool as `direct` is: BEGIN and the settings travel in one round trip.
    */
   async directInTransaction<T extends QueryResultRow>(settings: Record<string, string>, sql: Prisma.Sql): Promise<T[]> {
+    return this.directTransaction((q) => q<T>(sql), settings);
+  }
+
+  /**
+   * Several statements in one transaction on Prisma's pool, past Prisma's query layer as
+   * `direct` is: for the set-based statements of a group commit (opt-ins, recovery reports).
+   * Committed when `fn` resolves, rolled back when it throws.
+   */
+  async directTransaction<R>(fn: (q: DirectQuery) => Promise<R>, settings: Record<string, string> = {}): Promise<R> {
     const set = Object.entries(settings).map(([name, value]) => {
       if (!/^[a-z_]+$/.test(name) || !SETTING_VALUE.test(value)) throw new RangeError(`not a setting this transaction takes: ${name}=${value}`);
       return `SET LOCAL ${name} = '${value}'`;
@@ -71,10 +83,10 @@ export class PrismaService implements OnModuleDestroy {
     };
     try {
       await client.query(['BEGIN', ...set].join('; '));
-      const rows = (await client.query<T>(sql.text, sql.values)).rows;
+      const result = await fn(async <T extends QueryResultRow>(sql: Prisma.Sql) => (await client.query<T>(sql.text, sql.values)).rows);
       await client.query('COMMIT');
       release();
-      return rows;
+      return result;
     } catch (err) {
       // a connection that cannot even roll back is dropped, not handed to the next caller
       await client.query('ROLLBACK').then(
