@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { generateApiKey } from '../src/core/auth/api-key-format';
@@ -127,13 +128,24 @@ export class Stack {
 }
 
 /** A bare node:http server in its own process answering like one endpoint (see http-baseline.ts). */
-export async function startBaseline(spec: { status: number; body: string; etag?: string }): Promise<Api & { stop: () => Promise<void> }> {
+export async function startBaseline(spec: { status: number; body: string; etag?: string; kind?: 'node' | 'fastify' }): Promise<Api & { stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawnNode('bench/http-baseline.js', { BASELINE_PORT: String(port), BASELINE_STATUS: String(spec.status), BASELINE_BODY: spec.body, BASELINE_ETAG: spec.etag ?? '' }, 'baseline');
+  const env = { BASELINE_PORT: String(port), BASELINE_STATUS: String(spec.status), BASELINE_BODY: spec.body, BASELINE_ETAG: spec.etag ?? '', BASELINE_KIND: spec.kind ?? 'node' };
+  const child = spawnNode('bench/http-baseline.js', env, 'baseline');
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/__ready`, child, 'the baseline server');
   return { url, process: child, stop: () => stopChild(child) };
 }
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
+export function cpuMsOf(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = Number(process.env.BENCH_CLOCK_TICKS ?? 100);
 
 export interface JsonAnswer {
   status: number;
