@@ -89,7 +89,7 @@ export async function benchRoutes(): Promise<{ rows: Array<Array<string | number
       { name: 'GET /campaigns/:id/progress/history', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/progress/history` },
       { name: 'GET /progress/campaigns', method: 'GET', ok: [200], path: () => '/api/v1/progress/campaigns' },
       { name: 'GET /campaigns/:id/ramp', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/ramp` },
-      { name: 'GET /campaigns/:id/forecast', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/forecast` },
+      { name: 'GET /campaigns/:id/forecast', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/forecast?percent=50` },
       { name: 'GET /campaigns/:id/explain', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/explain` },
       { name: 'GET /campaigns/:id/holds', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/holds` },
       { name: 'GET /campaigns/:id/users/:userId', method: 'GET', ok: [200], path: () => `/api/v1/campaigns/${c}/users/${userId()}` },
