@@ -12,9 +12,9 @@ import { WritesNeedRedisGuard } from './core/health/readiness';
 import { UsersModule } from './users/users.module';
 import { ProgressModule } from './progress/progress.module';
 import { FlagsHttpModule } from './flags/flags-http.module';
-import { CampaignsModule } from './campaigns/campaigns.module';
-import { MigrationModule } from './migration/migration.module';
-import { RampModule } from './campaigns/ramp.module';
+import { CampaignsModule } from './rollout/campaigns/campaigns.module';
+import { MigrationModule } from './rollout/migration/migration.module';
+import { RampModule } from './rollout/campaigns/ramp.module';
 import { AlertsModule } from './alerts/alerts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 

@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config.schema';
 import { drainWorkers, type DrainOutcome } from './core/queue/worker-drain';
-import { RampProcessor } from './campaigns/ramp.processor';
-import { ControlProcessor } from './migration/control.processor';
-import { MigrationProcessor } from './migration/migration.processor';
+import { RampProcessor } from './rollout/campaigns/ramp.processor';
+import { ControlProcessor } from './rollout/migration/control.processor';
+import { MigrationProcessor } from './rollout/migration/migration.processor';
 import { SamplerProcessor } from './progress/sampler.processor';
 import { WebhooksProcessor } from './webhooks/webhooks.processor';
 

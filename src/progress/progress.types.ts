@@ -1,4 +1,4 @@
-import type { NoEtaReason, PaceRate } from '../campaigns/pace';
+import type { NoEtaReason, PaceRate } from '../rollout/campaigns/pace';
 import type { ConversationCoverage } from './conversation-coverage';
 
 /** The seven migration states, in ratchet order (progress_counters has one column each). */

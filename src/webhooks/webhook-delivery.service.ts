@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CampaignsService } from '../campaigns/campaigns.service';
+import { CampaignsService } from '../rollout/campaigns/campaigns.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config.schema';
 import { Clock } from '../core/clock/clock';

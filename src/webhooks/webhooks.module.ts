@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CampaignsModule } from '../campaigns/campaigns.module';
+import { CampaignsModule } from '../rollout/campaigns/campaigns.module';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksProcessor, WebhookSchedules } from './webhooks.processor';

@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { bigintIdSchema } from '../core/validation/common.schemas';
-import { USERS_REASSESS_MAX_USERS } from '../users/users.types';
+import { bigintIdSchema } from '../../core/validation/common.schemas';
+
+/**
+ * Produced by the users feature (after an attribute change or an import), run by the rollout;
+ * the rollout owns the name and the payload's bound because users depends on it, not the reverse.
+ */
+export const USERS_REASSESS_JOB = 'users-reassess';
+/** At most this many users per `users-reassess` job (its schema: usersReassessJobSchema). */
+export const USERS_REASSESS_MAX_USERS = 10_000;
 
 /**
  * Names, ids and payloads of the jobs that move a campaign's users. Job ids are
@@ -22,8 +29,8 @@ export const JOBS = {
   /** control queue: requeue a campaign's failed users, bucket chunk by chunk */
   retryFailed: 'campaign-retry-failed',
   /** control queue, produced by the users service after an attribute change */
-  usersReassess: 'users-reassess',
-  /** control queue: one chunk of a data backfill, then the next (src/migration/backfill.service.ts) */
+  usersReassess: USERS_REASSESS_JOB,
+  /** control queue: one chunk of a data backfill, then the next (src/rollout/migration/backfill.service.ts) */
   dataBackfill: 'data-backfill',
   /** control queue, scheduled: restart a data backfill whose chain of jobs broke */
   dataBackfillTick: 'data-backfill-tick',

@@ -1,4 +1,4 @@
-import { InvalidTransitionError } from '../core/errors/domain-error';
+import { InvalidTransitionError } from '../../core/errors/domain-error';
 import type { CampaignAction, CampaignStatus } from './campaigns.types';
 
 const NEXT: Record<CampaignStatus, readonly CampaignStatus[]> = {

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentActor, Roles } from '../core/auth/auth.decorators';
-import type { Actor } from '../core/auth/auth.types';
-import { etagFor, versionFromIfMatch } from '../core/http/etag';
-import { KillSwitch } from '../core/http/input-guard';
-import { toJsonSafe } from '../core/json';
-import { ZodBody, ZodParam, ZodQuery } from '../core/validation/zod.pipe';
+import { CurrentActor, Roles } from '../../core/auth/auth.decorators';
+import type { Actor } from '../../core/auth/auth.types';
+import { etagFor, versionFromIfMatch } from '../../core/http/etag';
+import { KillSwitch } from '../../core/http/input-guard';
+import { toJsonSafe } from '../../core/json';
+import { ZodBody, ZodParam, ZodQuery } from '../../core/validation/zod.pipe';
 import {
   actionBodySchema,
   campaignRefSchema,
@@ -25,7 +25,7 @@ import {
 } from './campaigns.schemas';
 import { CampaignsService } from './campaigns.service';
 import type { Campaign, CampaignAction } from './campaigns.types';
-import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { Documented } from '../../core/http/openapi/api-docs.decorators';
 import { campaignPageSchema, campaignSchema } from './campaigns.responses';
 
 function send(reply: FastifyReply, c: Campaign, status = 200): unknown {

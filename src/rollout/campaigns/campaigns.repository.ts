@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Campaign as CampaignRow, Prisma } from '../generated/prisma/client';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import type { Campaign as CampaignRow, Prisma } from '../../generated/prisma/client';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import type { AdmissionFlag, Campaign, CampaignListQuery, CampaignPatch, CampaignStatus, NewCampaign, Pacing, PopulationFilter } from './campaigns.types';
 
 export const COUNTER_SHARDS = 16;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dateTime, idString, nullableDateTime, pageOf } from '../core/http/openapi/response-schemas';
+import { dateTime, idString, nullableDateTime, pageOf } from '../../core/http/openapi/response-schemas';
 import { CAMPAIGN_STATUSES } from './campaigns.types';
 import { GUARDRAIL_ACTIONS, GUARDRAIL_METRICS } from './guardrails';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigintIdSchema, keySchema, limitSchema, reasonSchema } from '../core/validation/common.schemas';
+import { bigintIdSchema, keySchema, limitSchema, reasonSchema } from '../../core/validation/common.schemas';
 import { CAMPAIGN_STATUSES } from './campaigns.types';
 
 export const populationFilterSchema = z.strictObject({

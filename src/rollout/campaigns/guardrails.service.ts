@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
-import { AuditService } from '../core/audit/audit.service';
-import { Clock } from '../core/clock/clock';
-import { DomainError } from '../core/errors/domain-error';
-import { cutoverMetrics } from '../core/metrics/metrics';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
+import { AuditService } from '../../core/audit/audit.service';
+import { Clock } from '../../core/clock/clock';
+import { DomainError } from '../../core/errors/domain-error';
+import { cutoverMetrics } from '../../core/metrics/metrics';
 import { CampaignsService } from './campaigns.service';
 import { evaluateGuardrails, newTrips, type BacklogFigures, type GuardrailEvaluation, type Trip, type WindowFigures } from './guardrails';
 import { nextPace, paceDirection, type AimdParams, type PaceDirection } from './pace-aimd';

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentActor, Roles } from '../core/auth/auth.decorators';
-import type { Actor } from '../core/auth/auth.types';
-import { toJsonSafe } from '../core/json';
-import { ZodBody, ZodParam, ZodQuery } from '../core/validation/zod.pipe';
+import { CurrentActor, Roles } from '../../core/auth/auth.decorators';
+import type { Actor } from '../../core/auth/auth.types';
+import { toJsonSafe } from '../../core/json';
+import { ZodBody, ZodParam, ZodQuery } from '../../core/validation/zod.pipe';
 import { campaignRefSchema, type CampaignRefInput } from './campaigns.schemas';
 import { HoldsService } from './holds.service';
 import {
@@ -17,7 +17,7 @@ import {
   type ListHoldsInput,
   type ReleaseHoldInput,
 } from './ramp.schemas';
-import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { Documented } from '../../core/http/openapi/api-docs.decorators';
 import { holdListSchema, holdSchema, placedHoldSchema, releasedHoldSchema } from './campaigns.responses';
 
 @ApiTags('holds')

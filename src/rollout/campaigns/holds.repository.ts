@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { addCounters, type CounterColumn, type CounterDelta } from '../migration/counters';
 import { populationWhere } from '../migration/population-filter.sql';
 import { INELIGIBLE_REASON } from '../migration/planner.repository';

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
-import { AuditService } from '../core/audit/audit.service';
-import type { Actor } from '../core/auth/auth.types';
-import { ConflictError, NotFoundError } from '../core/errors/domain-error';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES } from '../core/queue/queue.constants';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
+import { AuditService } from '../../core/audit/audit.service';
+import type { Actor } from '../../core/auth/auth.types';
+import { ConflictError, NotFoundError } from '../../core/errors/domain-error';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES } from '../../core/queue/queue.constants';
 import { batchJobSpec } from './campaign-jobs';
 import { CampaignsService } from './campaigns.service';
 import type { Campaign, PopulationFilter } from './campaigns.types';

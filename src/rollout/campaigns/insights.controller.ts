@@ -1,12 +1,12 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Roles } from '../core/auth/auth.decorators';
-import { toJsonSafe } from '../core/json';
-import { ZodParam, ZodQuery } from '../core/validation/zod.pipe';
+import { Roles } from '../../core/auth/auth.decorators';
+import { toJsonSafe } from '../../core/json';
+import { ZodParam, ZodQuery } from '../../core/validation/zod.pipe';
 import { campaignRefSchema, type CampaignRefInput } from './campaigns.schemas';
 import { InsightsService } from './insights.service';
 import { campaignUserParamSchema, forecastQuerySchema, type CampaignUserParamInput, type ForecastQueryInput } from './ramp.schemas';
-import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { Documented } from '../../core/http/openapi/api-docs.decorators';
 import { forecastSchema, userExplanationSchema, campaignExplanationSchema } from './campaigns.responses';
 
 @ApiTags('ramp')

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../core/database/prisma.service';
+import { PrismaService } from '../../core/database/prisma.service';
 import { populationWhere } from '../migration/population-filter.sql';
 import type { PopulationFilter } from './campaigns.types';
 import { binsOf, type HistogramBin } from './forecast';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../core/clock/clock';
-import { BadRequestError, NotFoundError } from '../core/errors/domain-error';
-import { bucketOf } from '../flags/bucketing';
-import { FlagsService } from '../flags/flags.service';
+import { Clock } from '../../core/clock/clock';
+import { BadRequestError, NotFoundError } from '../../core/errors/domain-error';
+import { bucketOf } from '../../flags/bucketing';
+import { FlagsService } from '../../flags/flags.service';
 import { CampaignsService } from './campaigns.service';
 import { explain } from './explain';
 import { campaignWhy, COMPLETION_RULE } from './campaign-why';

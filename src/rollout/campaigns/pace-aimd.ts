@@ -1,7 +1,7 @@
 /**
  * Admission pace by additive increase, multiplicative decrease (AIMD). Pure. The result is
  * written to campaigns.pace_users_per_second, which the migrator's Pacer (Redis timeline,
- * src/migration/pacer.ts) already enforces across every worker.
+ * src/rollout/migration/pacer.ts) already enforces across every worker.
  */
 export interface AimdParams {
   /** the campaign's maximum (pacing.maxUsersPerSecond, or the configured ceiling) */

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
-import { Clock } from '../core/clock/clock';
-import type { JobStatus } from '../core/queue/queue.constants';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
+import { Clock } from '../../core/clock/clock';
+import type { JobStatus } from '../../core/queue/queue.constants';
 import { GuardrailsService, type HealthCheck } from './guardrails.service';
 import { HoldsService } from './holds.service';
 import { decideCompletion, decideRampTick, holdRemainingMs, stepPpm, type CapabilityFigures, type RampDecision } from './ramp-plan';

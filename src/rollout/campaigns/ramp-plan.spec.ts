@@ -1,4 +1,4 @@
-import { FakeClock } from '../core/clock/clock';
+import { FakeClock } from '../../core/clock/clock';
 import {
   approvalsMissing,
   decideRampTick,

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentActor, Roles } from '../core/auth/auth.decorators';
-import type { Actor } from '../core/auth/auth.types';
-import { Clock } from '../core/clock/clock';
-import { etagFor, versionFromIfMatch } from '../core/http/etag';
-import { KillSwitch } from '../core/http/input-guard';
-import { toJsonSafe } from '../core/json';
-import { ZodBody, ZodParam } from '../core/validation/zod.pipe';
+import { CurrentActor, Roles } from '../../core/auth/auth.decorators';
+import type { Actor } from '../../core/auth/auth.types';
+import { Clock } from '../../core/clock/clock';
+import { etagFor, versionFromIfMatch } from '../../core/http/etag';
+import { KillSwitch } from '../../core/http/input-guard';
+import { toJsonSafe } from '../../core/json';
+import { ZodBody, ZodParam } from '../../core/validation/zod.pipe';
 import { actionBodySchema, campaignRefSchema, haltBodySchema, type ActionBodyInput, type CampaignRefInput, type HaltBodyInput } from './campaigns.schemas';
 import { CampaignsService } from './campaigns.service';
 import type { CampaignAction } from './campaigns.types';
@@ -24,7 +24,7 @@ import {
   type SetStepInput,
 } from './ramp.schemas';
 import { RampService } from './ramp.service';
-import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { Documented } from '../../core/http/openapi/api-docs.decorators';
 import { campaignSchema, rampSchema } from './campaigns.responses';
 
 const IdParam = () => Param(new ZodParam(campaignRefSchema));

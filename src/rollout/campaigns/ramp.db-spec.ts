@@ -1,6 +1,6 @@
-import type { AppConfig } from '../config/config.schema';
-import { PrismaService } from '../core/database/prisma.service';
-import { createTestDatabase } from '../../test/support/test-env';
+import type { AppConfig } from '../../config/config.schema';
+import { PrismaService } from '../../core/database/prisma.service';
+import { createTestDatabase } from '../../../test/support/test-env';
 import { RampRepository } from './ramp.repository';
 
 describe('RampRepository (real PostgreSQL)', () => {

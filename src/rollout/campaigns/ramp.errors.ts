@@ -1,4 +1,4 @@
-import { ConflictError, DomainError } from '../core/errors/domain-error';
+import { ConflictError, DomainError } from '../../core/errors/domain-error';
 
 /** Messages name steps as people count them (from 1); `details` carry the API's 0-based indexes. */
 const named = (steps: number[]) => steps.map((s) => s + 1).join(', ');

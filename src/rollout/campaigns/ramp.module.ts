@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { FlagsModule } from '../flags/flags.module';
+import { FlagsModule } from '../../flags/flags.module';
 import { CampaignsModule } from './campaigns.module';
 import { GuardrailsService } from './guardrails.service';
 import { HoldsController } from './holds.controller';

@@ -2,11 +2,11 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
-import { bigintIdSchema } from '../core/validation/common.schemas';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
+import { bigintIdSchema } from '../../core/validation/common.schemas';
 import { RampControllerService } from './ramp-controller.service';
 
 export const RAMP_JOBS = {

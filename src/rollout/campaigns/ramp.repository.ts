@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { addCounters } from '../migration/counters';
 import type { CampaignStatus, Pacing } from './campaigns.types';
 import { rulesOf, type BacklogFigures, type GuardrailRule, type Trip, type WindowFigures } from './guardrails';

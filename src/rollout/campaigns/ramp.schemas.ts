@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigintIdSchema, reasonSchema } from '../core/validation/common.schemas';
+import { bigintIdSchema, reasonSchema } from '../../core/validation/common.schemas';
 import { GUARDRAIL_ACTIONS, GUARDRAIL_METRICS } from './guardrails';
 import { populationFilterSchema } from './campaigns.schemas';
 

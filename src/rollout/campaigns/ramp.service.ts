@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../core/audit/audit.service';
-import { SYSTEM_ACTOR, type Actor } from '../core/auth/auth.types';
-import { Clock } from '../core/clock/clock';
-import { InvalidTransitionError, NotFoundError, VersionConflictError } from '../core/errors/domain-error';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES } from '../core/queue/queue.constants';
-import { FlagsService } from '../flags/flags.service';
+import { AuditService } from '../../core/audit/audit.service';
+import { SYSTEM_ACTOR, type Actor } from '../../core/auth/auth.types';
+import { Clock } from '../../core/clock/clock';
+import { InvalidTransitionError, NotFoundError, VersionConflictError } from '../../core/errors/domain-error';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES } from '../../core/queue/queue.constants';
+import { FlagsService } from '../../flags/flags.service';
 import { planJobSpec } from './campaign-jobs';
 import { CampaignsService } from './campaigns.service';
 import type { CampaignStatus } from './campaigns.types';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../core/database/prisma.service';
-import { Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../../core/database/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
 
 /** The data backfills the workers know; each has a row in data_backfills from its migration. */
 export const BACKFILLS = ['user_migrations.e2ee_capable'] as const;

@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { z } from 'zod';
 import { JOBS } from '../campaigns/campaign-jobs';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { BACKFILLS, BackfillRepository, type BackfillName } from './backfill.repository';
 
 /** Rows per chunk: one short statement (tens of milliseconds), never a long lock. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { CampaignStatus, Pacing } from '../campaigns/campaigns.types';
-import { PrismaService } from '../core/database/prisma.service';
-import { Prisma } from '../generated/prisma/client';
-import { bigintList, parseRecords } from '../core/database/sql-lists';
+import { PrismaService } from '../../core/database/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
+import { bigintList, parseRecords } from '../../core/database/sql-lists';
 import { randomShard } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
 

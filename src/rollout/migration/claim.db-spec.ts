@@ -1,8 +1,8 @@
-import type { AppConfig } from '../config/config.schema';
-import { PrismaService } from '../core/database/prisma.service';
-import { createTestDatabase } from '../../test/support/test-env';
+import type { AppConfig } from '../../config/config.schema';
+import { PrismaService } from '../../core/database/prisma.service';
+import { createTestDatabase } from '../../../test/support/test-env';
 import { Client } from 'pg';
-import { LOCK_TIMEOUT, hasCode } from '../core/errors/error-chain';
+import { LOCK_TIMEOUT, hasCode } from '../../core/errors/error-chain';
 import { BatchesRepository, type BatchRow } from './batches.repository';
 import { readCounters } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';

@@ -1,4 +1,4 @@
-import type { Db } from '../core/database/prisma.service';
+import type { Db } from '../../core/database/prisma.service';
 import { COUNTER_SHARDS } from '../campaigns/campaigns.repository';
 
 export const STATE_COLUMNS = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { addCounters, type CounterColumn } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { batchRows } from './batches.repository';
 import type { CampaignStatus } from '../campaigns/campaigns.types';
 import { addCounters, emptyCounters, STATE_COLUMNS, type Counters, readCounters } from './counters';

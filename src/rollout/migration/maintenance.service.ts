@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
 import { batchJobSpec } from '../campaigns/campaign-jobs';
-import { AuditService } from '../core/audit/audit.service';
-import { SYSTEM_ACTOR } from '../core/auth/auth.types';
-import { cutoverMetrics } from '../core/metrics/metrics';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
+import { AuditService } from '../../core/audit/audit.service';
+import { SYSTEM_ACTOR } from '../../core/auth/auth.types';
+import { cutoverMetrics } from '../../core/metrics/metrics';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { addCounters, type CounterColumn, type CounterDelta, type Counters } from './counters';
 import { MaintenanceRepository } from './maintenance.repository';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PopulationFilter } from '../campaigns/campaigns.types';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { addCounters } from './counters';
 import { populationWhere } from './population-filter.sql';
 

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
 import { materializeJobSpec, planJobSpec } from '../campaigns/campaign-jobs';
 import { CampaignsService } from '../campaigns/campaigns.service';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
-import { SaltedBucketer } from '../flags/bucketing';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
+import { SaltedBucketer } from '../../flags/bucketing';
 import { MaterializeRepository } from './materialize.repository';
 
 const CHUNKS_PER_JOB = 25;

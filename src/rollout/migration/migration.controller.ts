@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { campaignRefSchema, type CampaignRefInput } from '../campaigns/campaigns.schemas';
-import { CurrentActor, Roles } from '../core/auth/auth.decorators';
-import type { Actor } from '../core/auth/auth.types';
-import { toJsonSafe } from '../core/json';
-import { ZodBody, ZodParam } from '../core/validation/zod.pipe';
+import { CurrentActor, Roles } from '../../core/auth/auth.decorators';
+import type { Actor } from '../../core/auth/auth.types';
+import { toJsonSafe } from '../../core/json';
+import { ZodBody, ZodParam } from '../../core/validation/zod.pipe';
 import { EnrolmentService } from './enrolment.service';
 import { RetryFailedService } from './retry-failed.service';
 import {
@@ -17,7 +17,7 @@ import {
   type RetryFailedInput,
   type UserIdParamInput,
 } from './migration.schemas';
-import { Documented } from '../core/http/openapi/api-docs.decorators';
+import { Documented } from '../../core/http/openapi/api-docs.decorators';
 import { recoveryResultSchema, retryAcceptedSchema, userMigrationSchema } from './migration.responses';
 
 @ApiTags('campaigns')

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/campaigns.module';
-import { FlagsModule } from '../flags/flags.module';
+import { FlagsModule } from '../../flags/flags.module';
 import { backendProvider } from './backend/backend.provider';
 import { BackfillRepository } from './backfill.repository';
 import { BackfillService } from './backfill.service';

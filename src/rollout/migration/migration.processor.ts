@@ -1,10 +1,10 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
 import { JOBS, batchJobSchema } from '../campaigns/campaign-jobs';
-import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
+import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { MigratorService, RetryPendingError } from './migrator.service';
 
 /** batch-migrate jobs. Concurrency comes from WORKER_CONCURRENCY (set at bootstrap); shutdown: src/worker-shutdown.ts. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idString, nullableDateTime } from '../core/http/openapi/response-schemas';
+import { idString, nullableDateTime } from '../../core/http/openapi/response-schemas';
 import { RECOVERY_METHODS } from './migration.schemas';
 
 export const userMigrationSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bigintIdSchema, keySchema, reasonSchema } from '../core/validation/common.schemas';
+import { bigintIdSchema, keySchema, reasonSchema } from '../../core/validation/common.schemas';
 
 export const optInSchema = z.strictObject({ userId: bigintIdSchema }).meta({ id: 'OptInRequest' });
 export type OptInInput = z.infer<typeof optInSchema>;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
-import { RateLimits, type RateLimit } from '../core/rate-limit/rate-limits';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
+import { RateLimits, type RateLimit } from '../../core/rate-limit/rate-limits';
 
 /** Opt-ins per user per minute, then overall per second, on the shared Redis limits. */
 @Injectable()

@@ -1,7 +1,7 @@
-import type { AppConfig } from '../config/config.schema';
-import { deleteRedisPrefix } from '../core/redis/delete-prefix';
-import { RedisService } from '../core/redis/redis.service';
-import { redisUrl, testRedisPrefix } from '../../test/support/test-env';
+import type { AppConfig } from '../../config/config.schema';
+import { deleteRedisPrefix } from '../../core/redis/delete-prefix';
+import { RedisService } from '../../core/redis/redis.service';
+import { redisUrl, testRedisPrefix } from '../../../test/support/test-env';
 import { Pacer } from './pacer';
 
 /** The shared admission timeline on the test Redis, with the clock passed in. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RedisService } from '../core/redis/redis.service';
+import { RedisService } from '../../core/redis/redis.service';
 
 /**
  * Reserves admission time for a campaign across every worker: each batch of n users takes

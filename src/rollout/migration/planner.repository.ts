@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Db } from '../core/database/prisma.service';
+import { PrismaService, type Db } from '../../core/database/prisma.service';
 import type { BatchRef } from '../campaigns/campaigns.repository';
 import { cutRanges, type BucketRange } from './range-cuts';
 

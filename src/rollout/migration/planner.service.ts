@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
 import { batchJobSpec } from '../campaigns/campaign-jobs';
 import type { BatchRef } from '../campaigns/campaigns.repository';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import type { Campaign } from '../campaigns/campaigns.types';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { PlannerRepository } from './planner.repository';
 import type { BucketRange } from './range-cuts';
 

@@ -1,4 +1,4 @@
-import { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type { PopulationFilter } from '../campaigns/campaigns.types';
 
 /** SQL condition on `users u` for a campaign's population filter (empty = everyone). */

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config.schema';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config.schema';
 import { batchJobSpec } from '../campaigns/campaign-jobs';
 import type { BatchRef } from '../campaigns/campaigns.repository';
-import type { Db } from '../core/database/prisma.service';
-import { JobsService } from '../core/queue/jobs.service';
-import { QUEUES } from '../core/queue/queue.constants';
+import type { Db } from '../../core/database/prisma.service';
+import { JobsService } from '../../core/queue/jobs.service';
+import { QUEUES } from '../../core/queue/queue.constants';
 import { PlannerRepository } from './planner.repository';
 
 /**

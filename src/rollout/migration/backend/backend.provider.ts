@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
-import { APP_CONFIG } from '../../config/config';
-import type { AppConfig } from '../../config/config.schema';
-import { RedisService } from '../../core/redis/redis.service';
+import { APP_CONFIG } from '../../../config/config';
+import type { AppConfig } from '../../../config/config.schema';
+import { RedisService } from '../../../core/redis/redis.service';
 import { MigrationBackend } from './backend.port';
 import { HttpBackend } from './http-backend';
 import { SimulatedBackend } from './simulated-backend';

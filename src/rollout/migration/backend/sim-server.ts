@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { z } from 'zod';
-import { createRedis } from '../../core/redis/redis.service';
+import { createRedis } from '../../../core/redis/redis.service';
 import type { MigrationBackend } from './backend.port';
 import { SimulatedBackend } from './simulated-backend';
 
@@ -11,7 +11,7 @@ const requestSchema = z.object({
 
 /**
  * The simulated backend behind HTTP, speaking the protocol `HttpBackend` expects, so that
- * the HTTP client is tested against a real server. `node dist/src/migration/backend/sim-server.js`
+ * the HTTP client is tested against a real server. `node dist/src/rollout/migration/backend/sim-server.js`
  * reads SIM_* options from the command line: --port, --redis, --prefix, --latency-ms,
  * --transient, --permanent, --max-users-per-second.
  */
