@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { z } from 'zod';
-import { JOBS } from '../campaigns/campaign-jobs';
+import { JOBS } from '../../core/queue/job-registry';
 import { JobsService } from '../../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { BACKFILLS, BackfillRepository, type BackfillName } from './backfill.repository';

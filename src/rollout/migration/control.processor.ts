@@ -1,10 +1,10 @@
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { z } from 'zod';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
-import { JOBS, campaignJobSchema, retryFailedJobSchema, usersReassessJobSchema } from '../campaigns/campaign-jobs';
+import { JobProcessor, OnJob } from '../../core/queue/job-processor';
+import { JOBS, type JobPayload } from '../../core/queue/job-registry';
 import { JobsService } from '../../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { BACKFILL_TICK_MS, BackfillService, dataBackfillJobSchema } from './backfill.service';
@@ -14,15 +14,9 @@ import { PlannerService } from './planner.service';
 import { EnrolmentService } from './enrolment.service';
 import { RetryFailedService } from './retry-failed.service';
 
-function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
-  const r = schema.safeParse(job.data);
-  if (!r.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${r.error.message}`);
-  return r.data;
-}
-
 /** The control queue: short jobs that decide what moves (planner, materialiser, reaper...). */
 @Processor(QUEUES.control, { concurrency: 2 })
-export class ControlProcessor extends WorkerHost {
+export class ControlProcessor extends JobProcessor {
   private readonly log = new Logger(ControlProcessor.name);
 
   constructor(
@@ -41,31 +35,51 @@ export class ControlProcessor extends WorkerHost {
     this.log.warn(`${job?.name ?? 'control'} job ${job?.id} failed (attempt ${job?.attemptsMade ?? '?'}): ${err?.message}`);
   }
 
-  async process(job: Job): Promise<JobStatus> {
-    switch (job.name) {
-      case JOBS.materialize:
-        return this.materializer.materialize(parse(campaignJobSchema, job).campaignId);
-      case JOBS.plan:
-        return this.planner.plan(parse(campaignJobSchema, job).campaignId);
-      case JOBS.planTick:
-        return this.planner.planAll();
-      case JOBS.reap:
-        return this.maintenance.reap();
-      case JOBS.reconcile:
-        return this.maintenance.reconcileAll();
-      case JOBS.retryFailed: {
-        const p = parse(retryFailedJobSchema, job);
-        return this.retryFailed.chunk(p.campaignId, p.fromPpm);
-      }
-      case JOBS.usersReassess:
-        return this.enrolment.reassess(parse(usersReassessJobSchema, job).userIds);
-      case JOBS.dataBackfill:
-        return this.backfills.runChunk(parse(dataBackfillJobSchema, job).name);
-      case JOBS.dataBackfillTick:
-        return this.backfills.resume();
-      default:
-        throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.control}`);
-    }
+  @OnJob('materialize')
+  async materialize(p: JobPayload<'materialize'>): Promise<JobStatus> {
+    return this.materializer.materialize(p.campaignId);
+  }
+
+  @OnJob('plan')
+  async plan(p: JobPayload<'plan'>): Promise<JobStatus> {
+    return this.planner.plan(p.campaignId);
+  }
+
+  @OnJob('planTick')
+  async planTick(): Promise<JobStatus> {
+    return this.planner.planAll();
+  }
+
+  @OnJob('reap')
+  async reap(): Promise<JobStatus> {
+    return this.maintenance.reap();
+  }
+
+  @OnJob('reconcile')
+  async reconcile(): Promise<JobStatus> {
+    return this.maintenance.reconcileAll();
+  }
+
+  @OnJob('retryFailed')
+  async retryFailedChunk(p: JobPayload<'retryFailed'>): Promise<JobStatus> {
+    return this.retryFailed.chunk(p.campaignId, p.fromPpm);
+  }
+
+  @OnJob('usersReassess')
+  async usersReassess(p: JobPayload<'usersReassess'>): Promise<JobStatus> {
+    return this.enrolment.reassess(p.userIds);
+  }
+
+  @OnJob('dataBackfill')
+  async dataBackfill(p: JobPayload<'dataBackfill'>, job: Job): Promise<JobStatus> {
+    const r = dataBackfillJobSchema.safeParse(p);
+    if (!r.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${r.error.message}`);
+    return this.backfills.runChunk(r.data.name);
+  }
+
+  @OnJob('dataBackfillTick')
+  async dataBackfillTick(): Promise<JobStatus> {
+    return this.backfills.resume();
   }
 }
 

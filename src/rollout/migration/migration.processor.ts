@@ -1,15 +1,16 @@
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
-import { JOBS, batchJobSchema } from '../campaigns/campaign-jobs';
+import { JobProcessor, OnJob } from '../../core/queue/job-processor';
+import type { JobPayload } from '../../core/queue/job-registry';
 import { QUEUES, type JobStatus } from '../../core/queue/queue.constants';
 import { MigratorService, RetryPendingError } from './migrator.service';
 
 /** batch-migrate jobs. Concurrency comes from WORKER_CONCURRENCY (set at bootstrap); shutdown: src/worker-shutdown.ts. */
 @Processor(QUEUES.migration, { autorun: true })
-export class MigrationProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class MigrationProcessor extends JobProcessor implements OnApplicationBootstrap {
   private readonly log = new Logger(MigrationProcessor.name);
 
   constructor(
@@ -23,11 +24,9 @@ export class MigrationProcessor extends WorkerHost implements OnApplicationBoots
     this.worker.concurrency = this.config.worker.concurrency;
   }
 
-  async process(job: Job, token?: string): Promise<JobStatus> {
-    if (job.name !== JOBS.batchMigrate) throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.migration}`);
-    const parsed = batchJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${parsed.error.message}`);
-    return this.migrator.migrateBatch(parsed.data, {
+  @OnJob('batchMigrate')
+  async batchMigrate(batch: JobPayload<'batchMigrate'>, job: Job, token?: string): Promise<JobStatus> {
+    return this.migrator.migrateBatch(batch, {
       park: async (delayMs: number): Promise<never> => {
         await job.moveToDelayed(Date.now() + Math.max(1, Math.round(delayMs)), token);
         throw new DelayedError();

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
-import { planJobSpec, type BatchJob } from '../campaigns/campaign-jobs';
+import { planJobSpec } from '../campaigns/campaign-jobs';
+import type { BatchJob } from '../../core/queue/job-registry';
 import type { Pacing } from '../campaigns/campaigns.types';
 import { LOCK_TIMEOUT, hasCode } from '../../core/errors/error-chain';
 import { cutoverMetrics } from '../../core/metrics/metrics';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { acceptsUsers } from '../campaigns/campaign-lifecycle';
-import { JOBS } from '../campaigns/campaign-jobs';
+import { JOBS } from '../../core/queue/job-registry';
 import type { BatchRef } from '../campaigns/campaigns.repository';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import type { Campaign } from '../campaigns/campaigns.types';
