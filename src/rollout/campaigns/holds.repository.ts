@@ -4,6 +4,7 @@ import { addCounters, type CounterColumn, type CounterDelta } from '../migration
 import { populationWhere } from '../migration/population-filter.sql';
 import { INELIGIBLE_REASON } from '../migration/planner.repository';
 import type { PopulationFilter } from './campaigns.types';
+import { statesBefore } from '../state/migration-states';
 
 export interface HoldView {
   id: bigint;
@@ -18,7 +19,7 @@ export interface HoldView {
 }
 
 /** States a hold takes users from: anyone not enabled and not in a backend call right now. */
-const HOLDABLE = ['legacy', 'ineligible', 'eligible', 'failed'];
+const HOLDABLE = statesBefore('held');
 
 function toDelta(byState: Record<string, number>, sign: 1 | -1): CounterDelta {
   const d: CounterDelta = {};

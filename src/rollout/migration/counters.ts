@@ -1,7 +1,8 @@
 import type { Db } from '../../core/database/prisma.service';
 import { COUNTER_SHARDS } from '../campaigns/campaigns.repository';
+import { MIGRATION_STATES } from '../state/migration-states';
 
-export const STATE_COLUMNS = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
+export const STATE_COLUMNS = MIGRATION_STATES;
 export const RECOVERY_COLUMNS = ['recoveryPrompted', 'recoveryPin', 'recoveryCode', 'recoveryCloud', 'recoveryKeychain'] as const;
 export type CounterColumn = (typeof STATE_COLUMNS)[number] | (typeof RECOVERY_COLUMNS)[number];
 export type CounterDelta = Partial<Record<CounterColumn, number>>;

@@ -1,0 +1,49 @@
+import type { MigrationState as StoredMigrationState } from '../../generated/prisma/enums';
+
+/**
+ * A user's migration state in one campaign, in display order (counters, progress, CLI, the
+ * dashboard through the progress API). The database enum `migration_state` holds the same
+ * names; the two checks below fail to compile when either side gains a state.
+ */
+export const MIGRATION_STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
+export type MigrationState = (typeof MIGRATION_STATES)[number];
+
+const everyListedStateIsStored: readonly StoredMigrationState[] = MIGRATION_STATES;
+const everyStoredStateIsListed: Record<StoredMigrationState, MigrationState> = { legacy: 'legacy', ineligible: 'ineligible', eligible: 'eligible', enrolling: 'enrolling', enabled: 'enabled', failed: 'failed', held: 'held' };
+void everyListedStateIsStored;
+void everyStoredStateIsListed;
+
+/**
+ * The moves a user's row may make, and who makes them. `enabled` is final (the ratchet): no
+ * move leaves it, so no operator action, halt, hold or ramp step-back ever takes a user's
+ * encryption away. `held` is reachable only from a state before `enrolling`/`enabled`.
+ */
+export const TRANSITIONS: { readonly [S in MigrationState]: readonly MigrationState[] } = {
+  // opt-in (eligible or ineligible), the ramp's range claim (enrolling or ineligible), a hold
+  legacy: ['eligible', 'ineligible', 'enrolling', 'held'],
+  // opt-in or reassess once capable, a ramp step back below the user's bucket, a hold
+  ineligible: ['eligible', 'legacy', 'held'],
+  // the claim of a batch, reassess when no longer capable, a ramp step back, a hold
+  eligible: ['enrolling', 'ineligible', 'legacy', 'held'],
+  // the batch's outcome (enabled, failed, or eligible to retry), the reaper (eligible)
+  enrolling: ['enabled', 'failed', 'eligible'],
+  enabled: [],
+  // retry-failed, a hold
+  failed: ['eligible', 'held'],
+  // release: admitted again (eligible or ineligible) or back to legacy when the ramp has not reached them
+  held: ['eligible', 'ineligible', 'legacy'],
+};
+
+export function canMove(from: MigrationState, to: MigrationState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The ratchet: a state no move leaves. */
+export function isFinal(state: MigrationState): boolean {
+  return TRANSITIONS[state].length === 0;
+}
+
+/** The states a move can lead to `to` from. */
+export function statesBefore(to: MigrationState): MigrationState[] {
+  return MIGRATION_STATES.filter((s) => canMove(s, to));
+}
