@@ -6,16 +6,21 @@ import { WebhooksProcessor, WebhookSchedules } from './webhooks.processor';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 
+/** The subscriptions and deliveries table access both processes use. */
+@Module({ providers: [WebhooksRepository], exports: [WebhooksRepository] })
+export class WebhooksStoreModule {}
+
 /** API side: webhook subscriptions and their delivery status. */
 @Module({
+  imports: [WebhooksStoreModule],
   controllers: [WebhooksController],
-  providers: [WebhooksRepository, WebhooksService],
+  providers: [WebhooksService],
 })
 export class WebhooksModule {}
 
 /** Worker side: the dispatcher (outbox → deliveries) and the delivery jobs. */
 @Module({
-  imports: [CampaignsModule],
-  providers: [WebhooksRepository, WebhookDeliveryService, WebhooksProcessor, WebhookSchedules],
+  imports: [WebhooksStoreModule, CampaignsModule],
+  providers: [WebhookDeliveryService, WebhooksProcessor, WebhookSchedules],
 })
 export class WebhooksWorkerModule {}

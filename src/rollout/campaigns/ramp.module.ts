@@ -14,19 +14,27 @@ import { RampProcessor, RampSchedules } from './ramp.processor';
 import { RampRepository } from './ramp.repository';
 import { RampService } from './ramp.service';
 
-/** API side of the ramp: plan, guardrails, promote / approve / set-step, holds, forecast, explain. */
+/** The ramp's services both processes use: plan, promote / approve / set-step, holds. */
 @Module({
   imports: [CampaignsModule, FlagsModule],
+  providers: [RampRepository, RampService, HoldsRepository, HoldsService],
+  exports: [RampRepository, RampService, HoldsRepository, HoldsService],
+})
+export class RampServicesModule {}
+
+/** API side of the ramp: plan, guardrails, promote / approve / set-step, holds, forecast, explain. */
+@Module({
+  imports: [RampServicesModule, CampaignsModule, FlagsModule],
   controllers: [RampController, HoldsController, InsightsController],
-  providers: [RampRepository, RampService, HoldsRepository, HoldsService, InsightsRepository, InsightsService],
-  exports: [RampService],
+  providers: [InsightsRepository, InsightsService],
+  exports: [RampServicesModule],
 })
 export class RampModule {}
 
 /** Worker side: the ramp controller's tick (steps, guardrails, pace) on its own queue. */
 @Module({
-  imports: [CampaignsModule, FlagsModule],
-  providers: [RampRepository, RampService, HoldsRepository, HoldsService, GuardrailsService, RampControllerService, RampProcessor, RampSchedules],
-  exports: [RampControllerService, RampService],
+  imports: [RampServicesModule, CampaignsModule, FlagsModule],
+  providers: [GuardrailsService, RampControllerService, RampProcessor, RampSchedules],
+  exports: [RampControllerService, RampServicesModule],
 })
 export class RampWorkerModule {}

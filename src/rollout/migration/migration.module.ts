@@ -22,22 +22,26 @@ import { Pacer } from './pacer';
 import { PlannerRepository } from './planner.repository';
 import { PlannerService } from './planner.service';
 
-const shared = [EnrolmentRepository, EnrolmentService, RetryFailedService, UserBatches, OptInRateLimiter, MaterializeRepository, PlannerRepository];
-
-/** API side: campaigns, opt-in, retry-failed, recovery. Produces jobs, never consumes them. */
+/** The per-user services both processes use: opt-in, retry-failed, user batches, the planner's and materialiser's repositories. */
 @Module({
   imports: [CampaignsModule],
+  providers: [EnrolmentRepository, EnrolmentService, RetryFailedService, UserBatches, OptInRateLimiter, MaterializeRepository, PlannerRepository],
+  exports: [EnrolmentRepository, EnrolmentService, RetryFailedService, UserBatches, OptInRateLimiter, MaterializeRepository, PlannerRepository],
+})
+export class MigrationServicesModule {}
+
+/** API side: opt-in, retry-failed, recovery. Produces jobs, never consumes them. */
+@Module({
+  imports: [MigrationServicesModule],
   controllers: [EnrolmentController, RecoveryController],
-  providers: [...shared],
-  exports: [EnrolmentService],
+  exports: [MigrationServicesModule],
 })
 export class MigrationModule {}
 
 /** Worker side: planner, materialiser, batch migrator, reaper, reconciler, reassessment, data backfills. */
 @Module({
-  imports: [CampaignsModule, FlagsModule],
+  imports: [MigrationServicesModule, CampaignsModule, FlagsModule],
   providers: [
-    ...shared,
     backendProvider,
     BackfillRepository,
     BackfillService,
