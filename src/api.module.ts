@@ -4,6 +4,7 @@ import { ConfigModule } from './config/config.module';
 import type { AppConfig } from './config/config.schema';
 import { AuditController } from './core/audit/audit.controller';
 import { ApiKeysController } from './core/auth/api-keys.controller';
+import { WhoAmIController } from './core/auth/whoami.controller';
 import { AuthGuard } from './core/auth/auth.guard';
 import { CoreModule } from './core/core.module';
 import { AllErrorsFilter } from './core/errors/error.filter';
@@ -25,7 +26,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule, AlertsModule, WebhooksModule],
-      controllers: [HealthController, ApiKeysController, AuditController],
+      controllers: [HealthController, ApiKeysController, WhoAmIController, AuditController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: WritesNeedRedisGuard },

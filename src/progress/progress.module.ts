@@ -11,16 +11,15 @@ import { ProgressService } from './progress.service';
 import { SamplerProcessor, SamplerScheduler } from './sampler.processor';
 import { SamplerService } from './sampler.service';
 import { StatementLog } from './statement-log';
-import { WhoAmIController } from './whoami.controller';
 
 /** The progress read model both processes use: counters, samples and the statement log. */
 @Module({ providers: [StatementLog, ProgressRepository], exports: [StatementLog, ProgressRepository] })
 export class ProgressReadModule {}
 
-/** API side: progress JSON, SSE, /metrics, /api/v1/keys/me and the dashboard page. */
+/** API side: progress JSON, SSE, /metrics and the dashboard page. */
 @Module({
   imports: [ProgressReadModule],
-  controllers: [ProgressController, MetricsController, WhoAmIController, DashboardController],
+  controllers: [ProgressController, MetricsController, DashboardController],
   providers: [ProgressService, ProgressStreamHub, MetricsService, MetricsLeader, MetricsHttpServer],
   exports: [ProgressService],
 })

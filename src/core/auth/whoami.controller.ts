@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CurrentActor, Roles } from '../core/auth/auth.decorators';
-import type { Actor } from '../core/auth/auth.types';
-import { Documented } from '../core/http/openapi/api-docs.decorators';
-import { whoAmISchema } from '../core/auth/api-keys.responses';
+import { CurrentActor, Roles } from './auth.decorators';
+import type { Actor } from './auth.types';
+import { Documented } from '../http/openapi/api-docs.decorators';
+import { whoAmISchema } from './api-keys.responses';
 
 /** Who the presented key is: the dashboard offers only what this role may do. */
 @ApiTags('keys')
