@@ -4,7 +4,7 @@ import { addCounters, type CounterColumn, type CounterDelta } from '../migration
 import { populationWhere } from '../migration/population-filter.sql';
 import { INELIGIBLE_REASON } from '../migration/planner.repository';
 import type { PopulationFilter } from './campaigns.types';
-import { statesBefore } from '../state/migration-states';
+import { move, STATE_SQL } from '../state/migration-states';
 
 export interface HoldView {
   id: bigint;
@@ -19,7 +19,9 @@ export interface HoldView {
 }
 
 /** States a hold takes users from: anyone not enabled and not in a backend call right now. */
-const HOLDABLE = statesBefore('held');
+const PLACE = move('place a hold', { legacy: ['held'], ineligible: ['held'], eligible: ['held'], failed: ['held'] });
+const HOLDABLE = Object.keys(PLACE.from);
+const RELEASE = move('release a hold', { held: ['eligible', 'ineligible', 'legacy'] });
 
 function toDelta(byState: Record<string, number>, sign: 1 | -1): CounterDelta {
   const d: CounterDelta = {};
@@ -66,7 +68,7 @@ export class HoldsRepository {
         WHERE um.campaign_id = ${campaignId} AND um.state::text = ANY(${HOLDABLE}::text[]) AND ${populationWhere(filter)}
         FOR UPDATE OF um),
       upd AS (
-        UPDATE user_migrations um SET state = 'held', hold_id = ${holdId}, lease_until = NULL, updated_at = clock_timestamp()
+        UPDATE user_migrations um SET state = ${PLACE.to.held}, hold_id = ${holdId}, lease_until = NULL, updated_at = clock_timestamp()
         FROM m WHERE um.campaign_id = ${campaignId} AND um.user_id = m.user_id
         RETURNING m.old)
       SELECT old AS state, count(*) AS n FROM upd GROUP BY 1`;
@@ -99,7 +101,7 @@ export class HoldsRepository {
     const n = await db.$executeRaw`
       UPDATE user_migrations um SET hold_id = ${to.id}, updated_at = clock_timestamp()
       FROM users u
-      WHERE um.campaign_id = ${campaignId} AND um.hold_id = ${fromHold} AND um.state = 'held' AND u.id = um.user_id AND ${populationWhere(to.filter)}`;
+      WHERE um.campaign_id = ${campaignId} AND um.hold_id = ${fromHold} AND um.state = ${STATE_SQL.held} AND u.id = um.user_id AND ${populationWhere(to.filter)}`;
     if (n > 0) await db.$executeRaw`UPDATE holds SET held_count = held_count + ${n} WHERE id = ${to.id}`;
     return n;
   }
@@ -113,7 +115,7 @@ export class HoldsRepository {
     const rows = await db.$queryRaw<Array<{ userId: bigint; state: string }>>`
       UPDATE user_migrations um SET
         state = (CASE WHEN um.bucket < c.planned_ppm OR um.enrolled_via = 'opt_in'
-                 THEN (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END) ELSE 'legacy' END)::migration_state,
+                 THEN (CASE WHEN u.e2ee_capable THEN ${RELEASE.to.eligible} ELSE ${RELEASE.to.ineligible} END) ELSE ${RELEASE.to.legacy} END)::migration_state,
         last_error = CASE WHEN (um.bucket < c.planned_ppm OR um.enrolled_via = 'opt_in') AND NOT u.e2ee_capable THEN ${INELIGIBLE_REASON} ELSE NULL END,
         enrolled_via = CASE WHEN um.bucket < c.planned_ppm OR um.enrolled_via = 'opt_in' THEN coalesce(um.enrolled_via, 'ramp') ELSE NULL END,
         enrolled_step = CASE WHEN um.enrolled_via = 'opt_in' THEN um.enrolled_step WHEN um.bucket < c.planned_ppm THEN coalesce(um.enrolled_step, greatest(c.current_step, 0)::smallint) ELSE NULL END,
@@ -121,7 +123,7 @@ export class HoldsRepository {
         flag_version = CASE WHEN um.bucket < c.planned_ppm OR um.enrolled_via = 'opt_in' THEN coalesce(um.flag_version, f.version) ELSE NULL END,
         hold_id = NULL, updated_at = clock_timestamp()
       FROM users u, campaigns c, flags f
-      WHERE um.campaign_id = ${campaignId} AND um.hold_id = ${holdId} AND um.state = 'held'
+      WHERE um.campaign_id = ${campaignId} AND um.hold_id = ${holdId} AND um.state = ${RELEASE.from.held}
         AND u.id = um.user_id AND c.id = um.campaign_id AND f.id = c.flag_id
       RETURNING um.user_id AS "userId", um.state::text AS state`;
     const byState: Record<string, number> = {};

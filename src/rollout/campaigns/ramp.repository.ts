@@ -5,6 +5,9 @@ import type { CampaignStatus, Pacing } from './campaigns.types';
 import { rulesOf, type BacklogFigures, type GuardrailRule, type Trip, type WindowFigures } from './guardrails';
 import type { RampThroughput } from './pace';
 import { stepsOf, type RampStep } from './ramp-plan';
+import { move } from '../state/migration-states';
+
+const STEP_BACK = move('ramp step back', { eligible: ['legacy'], ineligible: ['legacy'] });
 
 /** The columns of a campaign the ramp controller reads. */
 export interface RampCampaign {
@@ -202,8 +205,8 @@ export class RampRepository {
       SELECT planned_ppm AS planned, current_step AS step FROM campaigns WHERE id = ${id} FOR UPDATE`;
     if (!c || (expectStep !== undefined && c.step !== expectStep)) return null;
     const upper = Math.max(c.planned, ceilingPpm);
-    const demote = (state: 'eligible' | 'ineligible') => db.$executeRaw`
-      UPDATE user_migrations SET state = 'legacy', enrolled_via = NULL, enrolled_step = NULL, admitted_at = NULL, flag_version = NULL,
+    const demote = (state: keyof typeof STEP_BACK.from) => db.$executeRaw`
+      UPDATE user_migrations SET state = ${STEP_BACK.to.legacy}, enrolled_via = NULL, enrolled_step = NULL, admitted_at = NULL, flag_version = NULL,
         last_error = NULL, updated_at = clock_timestamp()
       WHERE campaign_id = ${id} AND bucket >= ${ceilingPpm} AND bucket < ${upper} AND state = ${state}::migration_state AND enrolled_via = 'ramp'`;
     const demotedEligible = await demote('eligible');

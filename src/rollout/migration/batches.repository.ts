@@ -5,6 +5,7 @@ import { Prisma } from '../../generated/prisma/client';
 import { bigintList, parseRecords } from '../../core/database/sql-lists';
 import { randomShard } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
+import { move } from '../state/migration-states';
 
 /** How long a claim waits for a lock (the campaign row, its users' rows) before it parks. */
 export const CLAIM_LOCK_TIMEOUT = '2s';
@@ -119,15 +120,15 @@ export class BatchesRepository {
     const failures = JSON.stringify(outcomes.filter((o) => o.outcome !== 'enabled').map((o) => ({ u: o.userId.toString(), o: o.outcome, r: o.reason })));
     const [r] = await this.prisma.direct<{ campaignStatus: CampaignStatus; e: number; f: number; r: number; enabled: string | null }>(Prisma.sql`
       WITH o AS (
-        SELECT user_id, 'enabled' AS outcome, NULL::text AS reason FROM unnest(${enabledIds}::bigint[]) AS user_id
+        SELECT user_id, ${OUTCOME_ENABLED} AS outcome, NULL::text AS reason FROM unnest(${enabledIds}::bigint[]) AS user_id
         UNION ALL
         SELECT u, o, r FROM jsonb_to_recordset(${failures}::jsonb) AS f(u bigint, o text, r text)),
       upd AS (
         UPDATE user_migrations um SET
-          state = (CASE WHEN o.outcome = 'enabled' THEN 'enabled' WHEN o.outcome = 'permanent' OR um.attempts >= ${meta.maxAttempts} THEN 'failed' ELSE 'eligible' END)::migration_state,
-          enabled_at = CASE WHEN o.outcome = 'enabled' THEN clock_timestamp() ELSE um.enabled_at END,
-          recovery_state = CASE WHEN o.outcome = 'enabled' THEN 'prompted'::recovery_state ELSE um.recovery_state END,
-          last_error = CASE WHEN o.outcome = 'enabled' THEN NULL ELSE o.reason END,
+          state = (CASE WHEN o.outcome = ${OUTCOME_ENABLED} THEN ${RECORD.to.enabled} WHEN o.outcome = 'permanent' OR um.attempts >= ${meta.maxAttempts} THEN ${RECORD.to.failed} ELSE ${RECORD.to.eligible} END)::migration_state,
+          enabled_at = CASE WHEN o.outcome = ${OUTCOME_ENABLED} THEN clock_timestamp() ELSE um.enabled_at END,
+          recovery_state = CASE WHEN o.outcome = ${OUTCOME_ENABLED} THEN 'prompted'::recovery_state ELSE um.recovery_state END,
+          last_error = CASE WHEN o.outcome = ${OUTCOME_ENABLED} THEN NULL ELSE o.reason END,
           lease_until = NULL, updated_at = clock_timestamp()
         FROM o
         -- the state is compared with a sub-select so that the planner cannot estimate it from
@@ -135,11 +136,11 @@ export class BatchesRepository {
         -- rows" and the planner then scanned the table once per outcome (a nested loop: 6-7 s
         -- per 2,000-user batch at 100k users). \`user_id = ANY\` offers the primary key's index.
         WHERE um.campaign_id = ${b.campaignId} AND um.user_id = o.user_id AND um.user_id = ANY(${ids}::bigint[])
-          AND um.state = (SELECT 'enrolling'::migration_state)
+          AND um.state = (SELECT ${RECORD.from.enrolling}::migration_state)
         RETURNING um.user_id, um.bucket, um.state),
       agg AS (
-        SELECT count(*)::int AS n, (count(*) FILTER (WHERE state = 'enabled'))::int AS e, (count(*) FILTER (WHERE state = 'failed'))::int AS f,
-               (count(*) FILTER (WHERE state = 'eligible'))::int AS r FROM upd),
+        SELECT count(*)::int AS n, (count(*) FILTER (WHERE state = ${RECORD.to.enabled}))::int AS e, (count(*) FILTER (WHERE state = ${RECORD.to.failed}))::int AS f,
+               (count(*) FILTER (WHERE state = ${RECORD.to.eligible}))::int AS r FROM upd),
       camp AS (SELECT status, (last_enabled_at IS NULL OR last_enabled_at < clock_timestamp() - interval '1 second') AS stale FROM campaigns WHERE id = ${b.campaignId}),
       cnt AS (
         UPDATE progress_counters SET enrolling = enrolling - agg.n, enabled = enabled + agg.e, failed = failed + agg.f,
@@ -165,7 +166,7 @@ export class BatchesRepository {
         -- batch it requeued: its users would stay eligible with no batch to carry them
         FROM agg, camp WHERE id = ${b.id} AND (agg.n > 0 OR migration_batches.status <> 'queued'))
       SELECT camp.status::text AS "campaignStatus", agg.e, agg.f, agg.r,
-        (SELECT string_agg(user_id::text || ':' || bucket::text, ',') FROM upd WHERE state = 'enabled') AS enabled
+        (SELECT string_agg(user_id::text || ':' || bucket::text, ',') FROM upd WHERE state = ${RECORD.to.enabled}) AS enabled
       FROM agg, camp`);
     return {
       enabled: parseRecords(r.enabled).map(([userId, bucket]) => ({ userId: BigInt(userId), bucket: Number(bucket) })),
@@ -202,6 +203,12 @@ function claimUsers(b: BatchRow, leaseMs: number): Prisma.Sql {
  * A row's capability: its own copy, or users' for a row the data backfill has not reached yet
  * (COALESCE evaluates the lookup only then).
  */
+/** The backend's outcome for a user it set up (the other outcomes arrive as JSON). */
+const OUTCOME_ENABLED = Prisma.raw("'enabled'");
+const RECORD = move('record a batch', { enrolling: ['enabled', 'failed', 'eligible'] });
+const CLAIM = move('claim a range', { legacy: ['enrolling', 'ineligible'] });
+const RETAKE = move('claim retried users', { eligible: ['enrolling'] });
+
 const CAPABLE = Prisma.sql`coalesce(um.e2ee_capable, (SELECT u.e2ee_capable FROM users u WHERE u.id = um.user_id))`;
 
 function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
@@ -217,17 +224,17 @@ function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
       FROM campaigns cp JOIN flags f ON f.id = cp.flag_id WHERE cp.id = ${b.campaignId} AND cp.status = 'running' FOR SHARE OF cp),
     admitted AS (
       UPDATE user_migrations um SET
-        state = (CASE WHEN ${CAPABLE} THEN 'enrolling' ELSE 'ineligible' END)::migration_state,
+        state = (CASE WHEN ${CAPABLE} THEN ${CLAIM.to.enrolling} ELSE ${CLAIM.to.ineligible} END)::migration_state,
         attempts = CASE WHEN ${CAPABLE} THEN um.attempts + 1 ELSE um.attempts END,
         lease_until = CASE WHEN ${CAPABLE} THEN clock_timestamp() + ${leaseMs} * interval '1 millisecond' ELSE um.lease_until END,
         last_error = CASE WHEN ${CAPABLE} THEN NULL ELSE ${INELIGIBLE_REASON} END,
         admitted_at = clock_timestamp(), enrolled_via = 'ramp', flag_version = c.flag_version, enrolled_step = c.step, updated_at = clock_timestamp()
       FROM c
-      WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = 'legacy'
+      WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.bucket < c.planned_ppm AND um.state = ${CLAIM.from.legacy}
       RETURNING um.user_id, um.bucket, um.attempts, um.state),
     retried AS (${takeEligible(b, leaseMs)}),
     n AS (
-      SELECT (SELECT count(*) FROM admitted WHERE state = 'enrolling') AS a, (SELECT count(*) FROM admitted WHERE state = 'ineligible') AS i,
+      SELECT (SELECT count(*) FROM admitted WHERE state = ${CLAIM.to.enrolling}) AS a, (SELECT count(*) FROM admitted WHERE state = ${CLAIM.to.ineligible}) AS i,
              (SELECT count(*) FROM retried) AS r),
     cnt AS (
       UPDATE progress_counters SET legacy = legacy - n.a - n.i, ineligible = ineligible + n.i, eligible = eligible - n.r, enrolling = enrolling + n.a + n.r
@@ -236,16 +243,16 @@ function claimRange(b: BatchRow, leaseMs: number): Prisma.Sql {
       UPDATE migration_batches SET status = 'running', started_at = (SELECT locked_at FROM c), claimed = claimed + n.a + n.r FROM n
       WHERE id = ${b.id} AND n.a + n.r > 0)
     SELECT string_agg(user_id::text || ':' || bucket::text || ':' || attempts::text, ',') AS users
-    FROM (SELECT user_id, bucket, attempts FROM admitted WHERE state = 'enrolling' UNION ALL SELECT * FROM retried) claimed`;
+    FROM (SELECT user_id, bucket, attempts FROM admitted WHERE state = ${CLAIM.to.enrolling} UNION ALL SELECT * FROM retried) claimed`;
 }
 
 /** The claim's CTE body for the batch's `eligible` users (a CTE `c` holds the campaign row). */
 function takeEligible(b: BatchRow, leaseMs: number): Prisma.Sql {
   return Prisma.sql`
-    UPDATE user_migrations um SET state = 'enrolling', attempts = um.attempts + 1,
+    UPDATE user_migrations um SET state = ${RETAKE.to.enrolling}, attempts = um.attempts + 1,
       lease_until = clock_timestamp() + ${leaseMs} * interval '1 millisecond', updated_at = clock_timestamp()
     FROM c
-    WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.state = 'eligible'
+    WHERE um.campaign_id = c.id AND ${batchRows(b, 'um')} AND um.state = ${RETAKE.from.eligible}
     RETURNING um.user_id, um.bucket, um.attempts`;
 }
 

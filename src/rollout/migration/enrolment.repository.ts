@@ -2,6 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { addCounters, type CounterColumn } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
+import { move, STATE_SQL } from '../state/migration-states';
+
+const OPT_IN = move('opt-in', { legacy: ['eligible', 'ineligible'], ineligible: ['eligible'] });
+const RETRY_FAILED = move('retry failed users', { failed: ['eligible'] });
+const REASSESS = move('reassess capability', { ineligible: ['eligible'], eligible: ['ineligible'] });
 
 export interface UserMigrationView {
   campaignId: bigint;
@@ -50,13 +55,13 @@ export class EnrolmentRepository {
     const [r] = await db.$queryRaw<Array<{ from: string; to: string }>>`
       WITH old AS (SELECT state FROM user_migrations WHERE campaign_id = ${campaignId} AND user_id = ${userId} FOR UPDATE)
       UPDATE user_migrations um SET
-        state = (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END)::migration_state,
+        state = (CASE WHEN u.e2ee_capable THEN ${OPT_IN.to.eligible} ELSE ${OPT_IN.to.ineligible} END)::migration_state,
         last_error = CASE WHEN u.e2ee_capable THEN NULL ELSE ${INELIGIBLE_REASON} END,
         enrolled_via = 'opt_in', admitted_at = coalesce(um.admitted_at, clock_timestamp()), flag_version = coalesce(um.flag_version, ${flagVersion}),
         updated_at = clock_timestamp()
       FROM users u, old
       WHERE um.campaign_id = ${campaignId} AND um.user_id = ${userId} AND u.id = um.user_id
-        AND (um.state = 'legacy' OR (um.state = 'ineligible' AND u.e2ee_capable))
+        AND (um.state = ${OPT_IN.from.legacy} OR (um.state = ${OPT_IN.from.ineligible} AND u.e2ee_capable))
       RETURNING old.state::text AS "from", um.state::text AS "to"`;
     if (!r) return null;
     await addCounters(db, campaignId, { [r.from as CounterColumn]: -1, [r.to as CounterColumn]: 1 } as Record<CounterColumn, number>);
@@ -66,8 +71,8 @@ export class EnrolmentRepository {
   /** failed → eligible (attempts reset) for one bucket chunk; returns the users moved. */
   async retryFailed(campaignId: bigint, fromPpm: number, toPpm: number, db: Db): Promise<bigint[]> {
     const rows = await db.$queryRaw<Array<{ userId: bigint }>>`
-      UPDATE user_migrations SET state = 'eligible', attempts = 0, last_error = NULL, updated_at = clock_timestamp()
-      WHERE campaign_id = ${campaignId} AND bucket >= ${fromPpm} AND bucket < ${toPpm} AND state = 'failed'
+      UPDATE user_migrations SET state = ${RETRY_FAILED.to.eligible}, attempts = 0, last_error = NULL, updated_at = clock_timestamp()
+      WHERE campaign_id = ${campaignId} AND bucket >= ${fromPpm} AND bucket < ${toPpm} AND state = ${RETRY_FAILED.from.failed}
       RETURNING user_id AS "userId"`;
     await addCounters(db, campaignId, { failed: -rows.length, eligible: rows.length });
     return rows.map((r) => r.userId);
@@ -93,12 +98,12 @@ export class EnrolmentRepository {
       WHERE h.campaign_id = d.campaign_id AND h.bin = d.bin`;
     const rows = await db.$queryRaw<Array<{ campaignId: bigint; userId: bigint; state: string }>>`
       UPDATE user_migrations um SET
-        state = (CASE WHEN u.e2ee_capable THEN 'eligible' ELSE 'ineligible' END)::migration_state,
+        state = (CASE WHEN u.e2ee_capable THEN ${REASSESS.to.eligible} ELSE ${REASSESS.to.ineligible} END)::migration_state,
         last_error = CASE WHEN u.e2ee_capable THEN NULL ELSE ${INELIGIBLE_REASON} END, updated_at = clock_timestamp()
       FROM users u, campaigns c
       WHERE c.status IN ('running', 'paused') AND um.campaign_id = c.id AND um.user_id = ANY(${userIds}::bigint[]) AND u.id = um.user_id
-        AND ((um.state = 'ineligible' AND u.e2ee_capable AND (um.bucket < c.planned_ppm OR um.enrolled_via = 'opt_in'))
-          OR (um.state = 'eligible' AND NOT u.e2ee_capable))
+        AND ((um.state = ${REASSESS.from.ineligible} AND u.e2ee_capable AND (um.bucket < c.planned_ppm OR um.enrolled_via = 'opt_in'))
+          OR (um.state = ${REASSESS.from.eligible} AND NOT u.e2ee_capable))
       RETURNING um.campaign_id AS "campaignId", um.user_id AS "userId", um.state::text AS state`;
     const byCampaign = new Map<bigint, number>();
     for (const r of rows) byCampaign.set(r.campaignId, (byCampaign.get(r.campaignId) ?? 0) + (r.state === 'eligible' ? 1 : -1));
@@ -120,7 +125,7 @@ export class EnrolmentRepository {
       WITH old AS (
         SELECT um.campaign_id, um.recovery_state::text AS s, um.recovery_method::text AS m FROM user_migrations um
         WHERE (um.campaign_id, um.user_id) IN (SELECT id, ${userId}::bigint FROM campaigns WHERE ${campaignId}::bigint IS NULL OR id = ${campaignId}::bigint)
-          AND um.state = 'enabled' FOR UPDATE),
+          AND um.state = ${STATE_SQL.enabled} FOR UPDATE),
       upd AS (
         UPDATE user_migrations um SET recovery_state = 'set', recovery_method = ${method}::recovery_method, updated_at = clock_timestamp()
         FROM old WHERE um.campaign_id = old.campaign_id AND um.user_id = ${userId} AND (old.s <> 'set' OR old.m IS DISTINCT FROM ${method})

@@ -3,6 +3,9 @@ import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { batchRows } from './batches.repository';
 import type { CampaignStatus } from '../campaigns/campaigns.types';
 import { addCounters, emptyCounters, STATE_COLUMNS, type Counters, readCounters } from './counters';
+import { move } from '../state/migration-states';
+
+const REAP = move('reap an expired lease', { enrolling: ['eligible'] });
 
 export interface StaleBatch {
   id: bigint;
@@ -44,8 +47,8 @@ export class MaintenanceRepository {
       RETURNING queued_at AS "queuedAt"`;
     if (!batch) return null;
     const returned = await tx.$executeRaw`
-      UPDATE user_migrations SET state = 'eligible', lease_until = NULL, updated_at = clock_timestamp()
-      WHERE campaign_id = ${b.campaignId} AND ${batchRows(b, 'user_migrations')} AND state = 'enrolling'
+      UPDATE user_migrations SET state = ${REAP.to.eligible}, lease_until = NULL, updated_at = clock_timestamp()
+      WHERE campaign_id = ${b.campaignId} AND ${batchRows(b, 'user_migrations')} AND state = ${REAP.from.enrolling}
         AND lease_until < clock_timestamp()`;
     await addCounters(tx, b.campaignId, { enrolling: -returned, eligible: returned });
     return { queuedAtMs: next === 'queued' ? batch.queuedAt.getTime() : -1, returned };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService, type Db } from '../../core/database/prisma.service';
 import type { BatchRef } from '../campaigns/campaigns.repository';
 import { cutRanges, type BucketRange } from './range-cuts';
+import { STATE_SQL } from '../state/migration-states';
 
 export const INELIGIBLE_REASON = 'device cannot do E2EE yet';
 
@@ -42,7 +43,7 @@ export class PlannerRepository {
     const rows = await this.prisma.client.$queryRaw<Array<{ bucket: number; total: bigint }>>`
       SELECT bucket, total FROM (
         SELECT bucket, row_number() OVER (ORDER BY bucket) AS rn, count(*) OVER () AS total FROM (
-          SELECT bucket FROM user_migrations WHERE campaign_id = ${campaignId} AND bucket >= ${from} AND bucket < ${admitted} AND state = 'legacy'
+          SELECT bucket FROM user_migrations WHERE campaign_id = ${campaignId} AND bucket >= ${from} AND bucket < ${admitted} AND state = ${STATE_SQL.legacy}
           ORDER BY bucket LIMIT ${limit}) s) t
       WHERE (rn - 1) % ${batchSize} = 0 ORDER BY rn`;
     return cutRanges(from, admitted, rows.map((r) => r.bucket), rows.length > 0 && Number(rows[0].total) === limit);

@@ -1,3 +1,4 @@
+import { Prisma } from '../../generated/prisma/client';
 import type { MigrationState as StoredMigrationState } from '../../generated/prisma/enums';
 
 /**
@@ -46,4 +47,39 @@ export function isFinal(state: MigrationState): boolean {
 /** The states a move can lead to `to` from. */
 export function statesBefore(to: MigrationState): MigrationState[] {
   return MIGRATION_STATES.filter((s) => canMove(s, to));
+}
+
+/**
+ * A state as an SQL literal (`'enrolling'`), inlined into the statement's text rather than
+ * bound, so that each statement's text, and so the planner's choices, stay what they were.
+ */
+export const STATE_SQL = Object.fromEntries(MIGRATION_STATES.map((s) => [s, Prisma.raw(`'${s}'`)])) as { readonly [S in MigrationState]: Prisma.Sql };
+
+export interface Move<F extends MigrationState, T extends MigrationState> {
+  readonly name: string;
+  /** the states the statement compares with (compare-and-set), as SQL literals */
+  readonly from: { readonly [S in F]: Prisma.Sql };
+  /** the states the statement writes, as SQL literals */
+  readonly to: { readonly [S in T]: Prisma.Sql };
+}
+
+/**
+ * Declares one statement's moves, `{ from: [to, …] }`. Every statement that writes a user's
+ * state takes its state literals from a Move declared at module load, and this throws when a
+ * move is not in TRANSITIONS, so a statement that would break the ratchet cannot be loaded.
+ */
+export function move<const M extends { readonly [S in MigrationState]?: readonly MigrationState[] }>(
+  name: string,
+  moves: M,
+): Move<Extract<keyof M, MigrationState>, M[keyof M] extends readonly (infer T)[] | undefined ? Extract<T, MigrationState> : never> {
+  const from: Record<string, Prisma.Sql> = {};
+  const to: Record<string, Prisma.Sql> = {};
+  for (const [f, targets] of Object.entries(moves) as Array<[MigrationState, readonly MigrationState[]]>) {
+    from[f] = STATE_SQL[f];
+    for (const t of targets) {
+      if (!canMove(f, t)) throw new Error(`${name}: ${f} -> ${t} is not an allowed move of a user's migration state`);
+      to[t] = STATE_SQL[t];
+    }
+  }
+  return { name, from, to } as never;
 }
