@@ -5,7 +5,7 @@ import { Prisma } from '../../generated/prisma/client';
 import { bigintList, parseRecords } from '../../core/database/sql-lists';
 import { randomShard } from './counters';
 import { INELIGIBLE_REASON } from './planner.repository';
-import { move } from '../state/migration-states';
+import { move, STATE_SQL } from '../state/migration-states';
 
 /** How long a claim waits for a lock (the campaign row, its users' rows) before it parks. */
 export const CLAIM_LOCK_TIMEOUT = '2s';
@@ -70,7 +70,7 @@ export class BatchesRepository {
              -- sent back for a retry, and any legacy rows a raised planned_ppm now admits
              CASE WHEN b.claimed > 0 AND cardinality(b.user_ids) = 0 THEN (
                SELECT count(*)::int FROM user_migrations um WHERE um.campaign_id = b.campaign_id AND um.bucket >= b.from_bucket AND um.bucket < b.to_bucket
-                 AND (um.state = (SELECT 'eligible'::migration_state) OR (um.state = 'legacy' AND um.bucket < c.planned_ppm))) END AS pending
+                 AND (um.state = (SELECT ${STATE_SQL.eligible}::migration_state) OR (um.state = ${STATE_SQL.legacy} AND um.bucket < c.planned_ppm))) END AS pending
       FROM migration_batches b JOIN campaigns c ON c.id = b.campaign_id WHERE b.id = ${batchId}`);
     if (!r) return null;
     const campaign: BatchCampaign = { campaignStatus: r.campaignStatus, key: r.key, flagId: BigInt(r.flagId), paceUsersPerSecond: r.paceUsersPerSecond, pacing: r.pacing };

@@ -97,15 +97,15 @@ export class OptInGroupRepository {
           AND (um.state = ${OPT_IN.from.legacy} OR (um.state = ${OPT_IN.from.ineligible} AND u.e2ee_capable))
         RETURNING um.user_id, old.state::text AS "from", um.state::text AS "to", um.last_error, um.admitted_at),
       d AS (
-        SELECT (count(*) FILTER (WHERE "from" = 'legacy'))::int AS from_legacy, (count(*) FILTER (WHERE "from" = 'ineligible'))::int AS from_inel,
-               (count(*) FILTER (WHERE "to" = 'eligible'))::int AS to_elig, (count(*) FILTER (WHERE "to" = 'ineligible'))::int AS to_inel, count(*) AS n
+        SELECT (count(*) FILTER (WHERE "from" = ${OPT_IN.from.legacy}))::int AS from_legacy, (count(*) FILTER (WHERE "from" = ${OPT_IN.from.ineligible}))::int AS from_inel,
+               (count(*) FILTER (WHERE "to" = ${OPT_IN.to.eligible}))::int AS to_elig, (count(*) FILTER (WHERE "to" = ${OPT_IN.to.ineligible}))::int AS to_inel, count(*) AS n
         FROM upd),
       cnt AS (
         UPDATE progress_counters SET legacy = legacy - d.from_legacy, ineligible = ineligible - d.from_inel + d.to_inel, eligible = eligible + d.to_elig
         FROM d WHERE campaign_id = ${campaignId} AND shard = ${randomShard()} AND d.n > 0),
       bat AS (
         INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, user_ids, queued_at)
-        SELECT ${campaignId}, 0, 1000000, array_agg(user_id ORDER BY user_id), clock_timestamp() FROM upd WHERE "to" = 'eligible' HAVING count(*) > 0
+        SELECT ${campaignId}, 0, 1000000, array_agg(user_id ORDER BY user_id), clock_timestamp() FROM upd WHERE "to" = ${OPT_IN.to.eligible} HAVING count(*) > 0
         RETURNING id, queued_at),
       actors AS (${g.actors}),
       aud AS (${g.audit(Prisma.sql`
