@@ -7,6 +7,7 @@ source scripts/setup.sh
 bash scripts/ensure-chromium.sh
 source scripts/promtool.sh
 source scripts/alertmanager.sh
+source scripts/prometheus.sh
 export TZ=UTC
 # The test databases are cloned from a template on the same server as DATABASE_URL.
 # --forceExit: a handle left open by a failed test must fail the run, not hang it until the CI

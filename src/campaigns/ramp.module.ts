@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { FlagsModule } from '../flags/flags.module';
 import { CampaignsModule } from './campaigns.module';
+import { DbHealthRepository } from './db-health.repository';
+import { GuardrailSignalsService } from './guardrail-signals.service';
 import { GuardrailsService } from './guardrails.service';
+import { PrometheusClient } from './prometheus.client';
 import { HoldsController } from './holds.controller';
 import { HoldsRepository } from './holds.repository';
 import { HoldsService } from './holds.service';
@@ -18,7 +21,7 @@ import { RampService } from './ramp.service';
 @Module({
   imports: [CampaignsModule, FlagsModule],
   controllers: [RampController, HoldsController, InsightsController],
-  providers: [RampRepository, RampService, HoldsRepository, HoldsService, InsightsRepository, InsightsService],
+  providers: [RampRepository, RampService, HoldsRepository, HoldsService, InsightsRepository, InsightsService, PrometheusClient],
   exports: [RampService],
 })
 export class RampModule {}
@@ -26,7 +29,7 @@ export class RampModule {}
 /** Worker side: the ramp controller's tick (steps, guardrails, pace) on its own queue. */
 @Module({
   imports: [CampaignsModule, FlagsModule],
-  providers: [RampRepository, RampService, HoldsRepository, HoldsService, GuardrailsService, RampControllerService, RampProcessor, RampSchedules],
+  providers: [RampRepository, RampService, HoldsRepository, HoldsService, PrometheusClient, DbHealthRepository, GuardrailSignalsService, GuardrailsService, RampControllerService, RampProcessor, RampSchedules],
   exports: [RampControllerService, RampService],
 })
 export class RampWorkerModule {}

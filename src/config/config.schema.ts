@@ -70,6 +70,9 @@ export const envSchema = z.object({
   RAMP_PACE_DECREASE_FACTOR: z.coerce.number().gt(0).lt(1).default(0.5),
   RAMP_PACE_TARGET_QUEUE_AGE_SECONDS: int(30, 1, 86_400),
 
+  GUARDRAILS_PROMETHEUS_URL: z.string().url().optional(),
+  GUARDRAILS_PROMETHEUS_TIMEOUT_MS: int(5000, 100, 120_000),
+
   WEBHOOKS_DISPATCH_INTERVAL_MS: int(1000, 50, 600_000),
   WEBHOOKS_MAX_ATTEMPTS: int(8, 1, 50),
   WEBHOOKS_BACKOFF_MS: int(1000, 0, 3_600_000),
@@ -91,6 +94,7 @@ export interface AppConfig {
   users: { importMaxLineBytes: number; importRejectedSample: number };
   flags: { syncIntervalMs: number; ratchetHealIntervalMs: number; ratchetFallbackConcurrency: number };
   ramp: RampConfig;
+  guardrails: { prometheusUrl?: string; prometheusTimeoutMs: number };
   webhooks: { dispatchIntervalMs: number; maxAttempts: number; backoffMs: number; timeoutMs: number };
 }
 
@@ -180,6 +184,7 @@ export function toAppConfig(env: Env): AppConfig {
       paceDecreaseFactor: env.RAMP_PACE_DECREASE_FACTOR,
       paceTargetQueueAgeSeconds: env.RAMP_PACE_TARGET_QUEUE_AGE_SECONDS,
     },
+    guardrails: { prometheusUrl: env.GUARDRAILS_PROMETHEUS_URL, prometheusTimeoutMs: env.GUARDRAILS_PROMETHEUS_TIMEOUT_MS },
     webhooks: {
       dispatchIntervalMs: env.WEBHOOKS_DISPATCH_INTERVAL_MS,
       maxAttempts: env.WEBHOOKS_MAX_ATTEMPTS,
