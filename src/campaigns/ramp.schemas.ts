@@ -52,11 +52,12 @@ export const guardrailRuleSchema = z
       if (r.query === undefined) ctx.addIssue({ code: 'custom', message: 'a prometheus guardrail needs a PromQL query', path: ['query'] });
       return;
     }
-    if (r.threshold < 0) ctx.addIssue({ code: 'custom', message: 'must be at least 0 for a built-in metric', path: ['threshold'] });
+    if (typeof r.threshold === 'number' && r.threshold < 0) ctx.addIssue({ code: 'custom', message: 'must be at least 0 for a built-in metric', path: ['threshold'] });
     for (const f of ['query', 'comparison', 'onQueryError'] as const) {
       if (r[f] !== undefined) ctx.addIssue({ code: 'custom', message: `only a prometheus guardrail takes ${f}`, path: [f] });
     }
-  })
+    // run beside the field checks (an invalid action must not hide a negative threshold)
+  }, { when: (p) => typeof p.value === 'object' && p.value !== null })
   .transform((r) => (r.metric === 'prometheus' ? { ...r, comparison: r.comparison ?? 'above', onQueryError: r.onQueryError ?? 'hold' } : r));
 
 export const guardrailRulesSchema = z.array(guardrailRuleSchema).max(50);
