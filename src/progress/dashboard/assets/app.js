@@ -253,10 +253,22 @@
     setText('ramp-note', note);
   }
 
+  function metricText(r) {
+    return r.metric === 'prometheus' ? `prometheus ${r.query || ''}` : r.metric;
+  }
+
   function tripText(t) {
-    const measured = t.value !== undefined && t.threshold !== undefined ? ` ${t.value} > ${t.threshold}` : '';
+    const measured = t.value !== undefined && t.threshold !== undefined ? ` ${t.value} ${t.comparison === 'below' ? '<' : '>'} ${t.threshold}` : '';
     const over = t.windowSeconds ? ` over ${fmtDuration(t.windowSeconds)}` : '';
-    return `${t.metric}${measured}${over}${t.action ? ` → ${t.action}` : ''}`;
+    return `${metricText(t)}${measured}${over}${t.action ? ` → ${t.action}` : ''}`;
+  }
+
+  /** External rules (Prometheus, database health) show their last reading: value, no data, or the read error. */
+  function lastReading(m) {
+    if (!m || !m.status) return '';
+    if (m.status === 'ok') return ` · last ${m.value}${m.samples !== undefined ? ` (${m.samples} samples)` : ''}`;
+    if (m.status === 'no_data') return ' · last: no data';
+    return ` · unreadable: ${m.error || 'error'}`;
   }
 
   /** Why the ramp controller is not advancing, in the page's own step numbers and durations. */
@@ -276,9 +288,12 @@
     const trips = Array.isArray(g.trips) ? g.trips : [];
     const status = $('guard-status');
     const parts = [];
+    const failures = Array.isArray(g.failures) ? g.failures : [];
+    const failureText = (f) => `${metricText(f)} unreadable (${f.error}) → ${f.outcome === 'hold' ? 'held' : 'ignored'}`;
     if (trips.length > 0 || g.healthy === false) {
-      status.className = 'bad';
-      parts.push(`Tripped${g.throttled ? ' (throttled)' : ''}: ${trips.map(tripText).join('; ') || g.verdict || 'see rules'}`);
+      status.className = g.verdict === 'hold' ? 'warn' : 'bad';
+      const what = [...trips.map(tripText), ...failures.filter((f) => f.outcome === 'hold').map(failureText)];
+      parts.push(`${g.verdict === 'hold' ? 'Held' : 'Tripped'}${g.throttled ? ' (throttled)' : ''}: ${what.join('; ') || g.verdict || 'see rules'}`);
     } else if (g.throttled) {
       status.className = 'warn';
       parts.push('Throttled');
@@ -289,7 +304,10 @@
     if (g.rampWait && g.rampWait.detail) parts.push(`ramp waits: ${rampWaitText(g.rampWait, p.ramp)}`);
     status.replaceChildren(parts.join(' · '), ...(g.evaluatedAt ? [' · checked ', timeEl(g.evaluatedAt)] : []));
     const rules = Array.isArray(p.guardrails.rules) ? p.guardrails.rules : [];
-    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: `${r.metric} > ${r.threshold} over ${fmtDuration(r.windowSeconds)} → ${r.action}` })));
+    const measured = Array.isArray(g.measured) ? g.measured : [];
+    const readingOf = (r) => measured.find((m) => m.metric === r.metric && m.windowSeconds === r.windowSeconds && (m.query || '') === (r.query || ''));
+    const ruleText = (r) => `${metricText(r)} ${r.comparison === 'below' ? '<' : '>'} ${r.threshold} over ${fmtDuration(r.windowSeconds)} → ${r.action}${lastReading(readingOf(r))}`;
+    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: ruleText(r) })));
     const rec = p.recovery;
     $('recovery').replaceChildren(
       el('li', { text: `${fmtPct(rec.adoption)} of enabled users set a method; ${fmtN(rec.prompted)} prompted` }),
