@@ -1,4 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliEnv, runCli } from '../support/cli';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { startExporter, startPrometheus, type Exporter, type RunningPrometheus } from '../support/prometheus';
 import { TestDb } from '../support/test-db';
@@ -52,6 +56,21 @@ describe('prometheus guardrails', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.details).toEqual([expect.objectContaining({ field: 'body.rules.0.query' })]);
     expect((await rampOf(api, c.id)).guardrails).toEqual([]);
+
+    // the same through the CLI: Prometheus's message on a refusal, the rules and their readings on success
+    const dir = await mkdtemp(join(tmpdir(), 'cutover-rules-'));
+    try {
+      await writeFile(join(dir, 'bad.json'), JSON.stringify([guard({ query: 'rate(x[5m]' })]));
+      const bad = await runCli(['campaign', 'set-guardrails', 'pg-invalid', '--file', join(dir, 'bad.json')], cliEnv(api));
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/body\.rules\.0\.query: .*parse error/);
+      await writeFile(join(dir, 'good.json'), JSON.stringify([guard()]));
+      const good = await runCli(['campaign', 'set-guardrails', 'pg-invalid', '--file', join(dir, 'good.json'), '--reason', 'watch send failures'], cliEnv(api));
+      expect(good).toMatchObject({ code: 0, stdout: expect.stringContaining('prometheus max(send_failure_ratio) > 0.05 over 10s → pause, on query error: hold') });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect((await rampOf(api, c.id)).guardrails).toEqual([expect.objectContaining({ metric: 'prometheus', query: 'max(send_failure_ratio)' })]);
   });
 
   it('pauses a running campaign when the query crosses its threshold, audited with the measured value', async () => {
@@ -99,6 +118,11 @@ describe('prometheus guardrails', () => {
     expect(failed.reason).toMatch(/^prometheus max\(send_failure_ratio\) could not be read: Prometheus at .* unreachable .* → step held$/);
     const progress = await api.request('GET', `/api/v1/campaigns/${held.id}/progress`);
     expect(progress.body.guardrails.state.failures).toEqual([expect.objectContaining({ outcome: 'hold' })]);
+
+    const shown = await runCli(['campaign', 'guardrails', 'pg-hold'], cliEnv(api));
+    expect(shown.stdout).toMatch(/verdict: +hold/);
+    expect(shown.stdout).toMatch(/unreadable: +prometheus max\(send_failure_ratio\): Prometheus at .* unreachable .* → step held/);
+    expect(shown.stdout).toContain('last: UNREADABLE: Prometheus at');
 
     const i = await waitFor('the ignoring campaign to advance', () => rampOf(api, ignored.id), (r) => r.currentStep === 1, 30_000, 100);
     expect(i.guardrailState).toMatchObject({ verdict: 'ok', failures: [{ outcome: 'ignore' }], measured: [{ status: 'error' }] });

@@ -7,6 +7,7 @@ import { duration, stepOf } from '../format';
 import { formatInt, keyValues, table, type Output } from '../output';
 import { apiCommand } from '../needs';
 import type { Agrees, ApiSchema } from '../api-types';
+import { registerGuardrails } from './guardrails.command';
 
 const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
 /** Each lifecycle or ramp action: its help and the least role its API route needs. */
@@ -208,6 +209,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out().result(c, (v) => keyValues([['campaign', `${v.key} (id ${v.id})`], ['status', v.status], ['version', v.version]]));
       });
   }
+
+  registerGuardrails(campaign, ctx, campaignRef);
 
   apiCommand(campaign, 'halt', 'halt intake: admit nobody new, drop queued work, never revert anyone', {
     role: 'operator',
