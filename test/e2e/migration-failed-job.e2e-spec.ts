@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { batchJobId } from '../../src/campaigns/campaign-jobs';
+import { batchJobId } from '../../src/rollout/campaigns/campaign-jobs';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { act, createCampaign, createFlag } from './migration.helpers';
 import { TestDb } from '../support/test-db';

@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { DbHealthRepository } from '../../src/campaigns/db-health.repository';
+import { DbHealthRepository } from '../../src/rollout/campaigns/db-health.repository';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { TestDb } from '../support/test-db';
 import { waitFor } from '../support/wait';
