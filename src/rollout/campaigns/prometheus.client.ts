@@ -55,7 +55,8 @@ export class PrometheusClient {
     if (!this.configured) return { ok: false, kind: 'not_configured', message: 'GUARDRAILS_PROMETHEUS_URL is not set: this server cannot run prometheus guardrails' };
     const a = await this.query(windowQuery(query, windowSeconds));
     if (a.kind === 'ok') return { ok: true };
-    if (a.kind === 'refused' && a.status === 400) return { ok: false, kind: 'invalid', message: a.message };
+    // 400 bad_data (parse) and 422 execution errors: the query itself is wrong
+    if (a.kind === 'refused' && (a.status === 400 || a.status === 422)) return { ok: false, kind: 'invalid', message: a.message };
     return { ok: false, kind: 'unreachable', message: a.kind === 'refused' ? `Prometheus answered ${a.status}: ${a.message}` : a.message };
   }
 
