@@ -69,7 +69,8 @@ describe('database-health guardrails', () => {
 
     await holder.query('COMMIT');
     const advanced = await waitFor('the ramp to advance once the transaction is gone', () => rampOf(api, c.id), (r) => r.currentStep === 1, 60_000, 100);
-    expect(advanced.status).toBe('running');
+    // 100 % is the last step: a fast planner may already have completed the campaign
+    expect(['running', 'completed']).toContain(advanced.status);
     expect((await auditOf(api, c.id, 'campaign.guardrail_cleared')).length).toBeGreaterThanOrEqual(1);
   }, 90_000);
 });
