@@ -46,7 +46,7 @@ describe('users: read and change one user; eligibility changes enqueue users-rea
     expect((await api.request('GET', '/api/v1/users/999', { key: viewer })).body).toMatchObject({ code: 'user.not_found' });
     const bad = await api.request('GET', '/api/v1/users/abc', { key: viewer });
     expect(bad.status).toBe(400);
-    expect(bad.body.details[0].field).toBe('param.id');
+    expect(bad.body.details[0].field).toBe('params.id');
   });
 
   it('names each invalid field and needs an operator', async () => {
