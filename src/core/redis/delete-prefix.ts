@@ -9,24 +9,30 @@ import { createRedis, isCluster } from './redis.service';
  */
 export async function deleteRedisPrefix(url: string, prefix: string): Promise<number> {
   if (!/^[a-z0-9_-]+$/i.test(prefix)) throw new Error(`not a Cutover Redis prefix: ${prefix}`);
+  return deleteRedisMatching(url, `${prefix}:*`);
+}
+
+/** Removes every key matching a SCAN pattern that starts with a Cutover prefix (tests that simulate a partial loss). */
+export async function deleteRedisMatching(url: string, pattern: string): Promise<number> {
+  if (!/^[a-z0-9_-]+:/i.test(pattern)) throw new Error(`not a pattern under a Cutover Redis prefix: ${pattern}`);
   const redis = createRedis(url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: () => null, enableAutoPipelining: false });
   await redis.connect();
   try {
-    if (!isCluster(redis)) return await deleteOn(redis, prefix, false);
+    if (!isCluster(redis)) return await deleteOn(redis, pattern, false);
     const masters = (redis as unknown as { nodes(role: 'master'): Redis[] }).nodes('master');
     let deleted = 0;
-    for (const node of masters) deleted += await deleteOn(node, prefix, true);
+    for (const node of masters) deleted += await deleteOn(node, pattern, true);
     return deleted;
   } finally {
     redis.disconnect();
   }
 }
 
-async function deleteOn(redis: Redis, prefix: string, oneByOne: boolean): Promise<number> {
+async function deleteOn(redis: Redis, pattern: string, oneByOne: boolean): Promise<number> {
   let deleted = 0;
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
     if (keys.length > 0 && !oneByOne) deleted += await redis.unlink(...keys);
     if (keys.length > 0 && oneByOne) {
       const pipe = redis.pipeline();
