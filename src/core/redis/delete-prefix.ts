@@ -28,6 +28,28 @@ export async function deleteRedisMatching(url: string, pattern: string): Promise
   }
 }
 
+/** Every key matching a SCAN pattern under a Cutover prefix, on every master of a cluster (tests). */
+export async function matchingKeys(url: string, pattern: string): Promise<string[]> {
+  if (!/^[a-z0-9_-]+:/i.test(pattern)) throw new Error(`not a pattern under a Cutover Redis prefix: ${pattern}`);
+  const redis = createRedis(url, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: () => null, enableAutoPipelining: false });
+  await redis.connect();
+  try {
+    const nodes = isCluster(redis) ? (redis as unknown as { nodes(role: 'master'): Redis[] }).nodes('master') : [redis];
+    const keys: string[] = [];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, page] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+        keys.push(...page);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return keys;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function deleteOn(redis: Redis, pattern: string, oneByOne: boolean): Promise<number> {
   let deleted = 0;
   let cursor = '0';
