@@ -42,9 +42,17 @@ done
 for p in "${CLUSTER_PORTS[@]}"; do
   for _ in $(seq 50); do _cluster_port_open "$p" && break; sleep 0.1; done
 done
-redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1
-for _ in $(seq 100); do
-  redis-cli -p "${CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
-  sleep 0.1
-done
+if ! redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1; then
+  printf '[cutover] creating the Redis Cluster failed:\n' >&2; cat "$CLUSTER_DIR/create.log" >&2; exit 1
+fi
+# ready when every node serves all slots and they agree on the slot map: a client connecting
+# earlier meets CLUSTERDOWN on a node that has not heard of the new configuration yet
+_cluster_ready() {
+  for p in "${CLUSTER_PORTS[@]}"; do
+    redis-cli -p "$p" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || return 1
+  done
+  redis-cli --cluster check "127.0.0.1:${CLUSTER_PORTS[0]}" 2>/dev/null | grep -q 'All nodes agree about slots configuration'
+}
+for _ in $(seq 300); do _cluster_ready && break; sleep 0.1; done
+_cluster_ready || { printf '[cutover] the Redis Cluster did not come up (see %s)\n' "$CLUSTER_DIR" >&2; exit 1; }
 export REDIS_URL="redis+cluster://127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]}"
