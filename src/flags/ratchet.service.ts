@@ -152,7 +152,7 @@ export class RatchetService {
     }
   }
 
-  /** Users by slab, with their positions in `users` (one group on a single Redis). */
+  /** Users by slab (keyed by the slab's marker), with their positions in `users`. */
   private bySlab<T extends EnabledUser>(flagId: bigint, users: ReadonlyArray<T>): Map<string, Array<T & { at: number }>> {
     const groups = new Map<string, Array<T & { at: number }>>();
     users.forEach((u, at) => {
@@ -197,23 +197,31 @@ export class RatchetService {
     return found;
   }
 
-  /** One script call per slab (one in all on a single Redis): its marker, then its users' sets. */
+  /** One script call: on a single Redis for all the users, in a cluster one per slab they fall in. */
   private async lookupInRedis(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[] | 'unsynced'> {
-    const client = this.redis.failFast();
+    if (!this.redis.cluster) {
+      const reply = await this.areMembers(this.redis.groupKey(this.flagGroup(flagId), 'synced'), flagId, users);
+      return Array.isArray(reply) ? reply.map((n) => n === 1) : 'unsynced';
+    }
     const out = new Array<boolean>(users.length);
-    const replies = await Promise.all(
+    const complete = await Promise.all(
       [...this.bySlab(flagId, users)].map(async ([marker, slab]) => {
-        const args = [marker, ...slab.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...slab.map((u) => u.userId.toString())];
-        const reply = (await client.evalsha(ARE_MEMBERS_SHA, slab.length + 1, ...args).catch((err: unknown) => {
-          if (!String(err).includes('NOSCRIPT')) throw err;
-          return client.eval(ARE_MEMBERS, slab.length + 1, ...args); // first call, or Redis restarted: loads the script
-        })) as number[] | number;
+        const reply = await this.areMembers(marker, flagId, slab);
         if (!Array.isArray(reply)) return false;
         slab.forEach((u, i) => (out[u.at] = reply[i] === 1));
         return true;
       }),
     );
-    return replies.every(Boolean) ? out : 'unsynced';
+    return complete.every(Boolean) ? out : 'unsynced';
+  }
+
+  private async areMembers(marker: string, flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<number[] | number> {
+    const client = this.redis.failFast();
+    const args = [marker, ...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];
+    return (await client.evalsha(ARE_MEMBERS_SHA, users.length + 1, ...args).catch((err: unknown) => {
+      if (!String(err).includes('NOSCRIPT')) throw err;
+      return client.eval(ARE_MEMBERS, users.length + 1, ...args); // first call, or Redis restarted: loads the script
+    })) as number[] | number;
   }
 
   /** Whether any user of this flag may be enabled at all (this replica's copy of the bitmap, or a suspect flag). */
