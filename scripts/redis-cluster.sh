@@ -32,6 +32,7 @@ stop_redis_cluster() {
   rm -rf "$CLUSTER_DIR"
 }
 trap stop_redis_cluster EXIT
+trap 'exit 143' INT TERM
 
 mkdir -p "$CLUSTER_DIR"
 printf '[cutover] starting a Redis Cluster on 127.0.0.1:%s-%s (data in %s)\n' "${CLUSTER_PORTS[0]}" "${CLUSTER_PORTS[2]}" "$CLUSTER_DIR" >&2
