@@ -4,6 +4,7 @@ import { ConfigModule } from './config/config.module';
 import type { AppConfig } from './config/config.schema';
 import { AuditController } from './core/audit/audit.controller';
 import { ApiKeysController } from './core/auth/api-keys.controller';
+import { WhoAmIController } from './core/auth/whoami.controller';
 import { AuthGuard } from './core/auth/auth.guard';
 import { CoreModule } from './core/core.module';
 import { AllErrorsFilter } from './core/errors/error.filter';
@@ -12,9 +13,9 @@ import { WritesNeedRedisGuard } from './core/health/readiness';
 import { UsersModule } from './users/users.module';
 import { ProgressModule } from './progress/progress.module';
 import { FlagsHttpModule } from './flags/flags-http.module';
-import { CampaignsModule } from './campaigns/campaigns.module';
-import { MigrationModule } from './migration/migration.module';
-import { RampModule } from './campaigns/ramp.module';
+import { CampaignsModule } from './rollout/campaigns/campaigns.module';
+import { MigrationModule } from './rollout/migration/migration.module';
+import { RampModule } from './rollout/campaigns/ramp.module';
 import { AlertsModule } from './alerts/alerts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -25,7 +26,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ConfigModule.forRoot(config), CoreModule, FlagsHttpModule, ProgressModule, UsersModule, CampaignsModule, MigrationModule, RampModule, AlertsModule, WebhooksModule],
-      controllers: [HealthController, ApiKeysController, AuditController],
+      controllers: [HealthController, ApiKeysController, WhoAmIController, AuditController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: WritesNeedRedisGuard },

@@ -7,7 +7,7 @@ import { Clock } from './core/clock/clock';
 import { cutoverMetrics } from './core/metrics/metrics';
 import { JobsService } from './core/queue/jobs.service';
 import type { QueueName } from './core/queue/queue.constants';
-import { PROCESSORS } from './worker-shutdown';
+import { WORKER_PROCESSORS, type WorkerProcessors } from './worker-processors';
 
 export interface HeartbeatStatus {
   healthy: boolean;
@@ -37,11 +37,12 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly jobs: JobsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WORKER_PROCESSORS) private readonly processors: WorkerProcessors,
   ) {}
 
   onApplicationBootstrap(): void {
     this.beat('start');
-    for (const processor of PROCESSORS) this.watch(this.moduleRef.get(processor, { strict: false }).worker);
+    for (const processor of this.processors) this.watch(this.moduleRef.get(processor, { strict: false }).worker);
     const everyMs = Math.max(250, Math.min(10_000, Math.floor(this.config.worker.heartbeatTimeoutMs / 4)));
     this.timer = setInterval(() => void this.checkIdle(), everyMs);
     this.timer.unref();
@@ -81,7 +82,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.checking) return;
     this.checking = true;
     try {
-      const queues = PROCESSORS.map((p) => this.moduleRef.get(p, { strict: false }).worker.name as QueueName);
+      const queues = this.processors.map((p) => this.moduleRef.get(p, { strict: false }).worker.name as QueueName);
       const ready = await Promise.all(queues.map((q) => this.jobs.readyCount(q)));
       if (ready.every((n) => n === 0)) this.beat('idle');
     } catch (err) {

@@ -1,17 +1,10 @@
 import { Inject, Injectable, Logger as NestLogger, type INestApplicationContext, type OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { WorkerHost } from '@nestjs/bullmq';
 import type { Logger } from 'pino';
 import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config.schema';
 import { drainWorkers, type DrainOutcome } from './core/queue/worker-drain';
-import { RampProcessor } from './campaigns/ramp.processor';
-import { ControlProcessor } from './migration/control.processor';
-import { MigrationProcessor } from './migration/migration.processor';
-import { SamplerProcessor } from './progress/sampler.processor';
-import { WebhooksProcessor } from './webhooks/webhooks.processor';
-
-export const PROCESSORS: ReadonlyArray<new (...args: never[]) => WorkerHost> = [MigrationProcessor, ControlProcessor, RampProcessor, SamplerProcessor, WebhooksProcessor];
+import { WORKER_PROCESSORS, type WorkerProcessors } from './worker-processors';
 
 /** After the drain, how long Nest's own teardown (PostgreSQL, Redis, metrics server) may take. */
 const TEARDOWN_MS = 10_000;
@@ -36,11 +29,12 @@ export class WorkerDrain implements OnModuleDestroy {
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WORKER_PROCESSORS) private readonly processors: WorkerProcessors,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
     const graceMs = this.config.worker.shutdownGraceMs;
-    const workers = PROCESSORS.map((p) => this.moduleRef.get(p, { strict: false }).worker);
+    const workers = this.processors.map((p) => this.moduleRef.get(p, { strict: false }).worker);
     this.outcome = await drainWorkers(workers, graceMs);
     if (this.outcome === 'timeout') this.log.warn(`in-flight batches did not finish within ${graceMs} ms; their leases will be reaped`);
   }

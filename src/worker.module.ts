@@ -1,13 +1,14 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
 import type { AppConfig } from './config/config.schema';
 import { CoreModule } from './core/core.module';
 import { ProgressWorkerModule } from './progress/progress.module';
-import { MigrationWorkerModule } from './migration/migration.module';
-import { RampWorkerModule } from './campaigns/ramp.module';
+import { MigrationWorkerModule } from './rollout/migration/migration.module';
+import { RampWorkerModule } from './rollout/campaigns/ramp.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks.module';
 import { WorkerHeartbeat } from './worker-heartbeat';
 import { WorkerHttpServer } from './worker-http.server';
+import { WORKER_PROCESSORS, workerProcessors } from './worker-processors';
 import { WorkerDrain } from './worker-shutdown';
 
 /**
@@ -16,13 +17,17 @@ import { WorkerDrain } from './worker-shutdown';
  * module so that closing the application drains the queues before the modules below close
  * PostgreSQL and Redis.
  */
+/** The feature modules whose jobs the worker runs; their processors are found, not listed. */
+export const WORKER_FEATURES: ReadonlyArray<Type<unknown>> = [ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule, WebhooksWorkerModule];
+
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** Throws before anything starts when the features' processors do not run every registered job exactly once. */
+  static forRoot(config: AppConfig, features: ReadonlyArray<Type<unknown> | DynamicModule> = WORKER_FEATURES): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), CoreModule, ProgressWorkerModule, MigrationWorkerModule, RampWorkerModule, WebhooksWorkerModule],
-      providers: [WorkerDrain, WorkerHeartbeat, WorkerHttpServer],
+      imports: [ConfigModule.forRoot(config), CoreModule, ...features],
+      providers: [{ provide: WORKER_PROCESSORS, useValue: workerProcessors(features) }, WorkerDrain, WorkerHeartbeat, WorkerHttpServer],
     };
   }
 }

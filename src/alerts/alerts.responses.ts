@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CAMPAIGN_STATUSES } from '../campaigns/campaigns.types';
+import { CAMPAIGN_STATUSES } from '../rollout/campaigns/campaigns.types';
 import { idString } from '../core/http/openapi/response-schemas';
 import { alertmanagerPayloadSchema, plainAlertSchema } from './alerts.schemas';
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { planAction } from '../campaigns/campaign-lifecycle';
-import { CampaignsService } from '../campaigns/campaigns.service';
-import type { Campaign } from '../campaigns/campaigns.types';
+import { planAction } from '../rollout/campaigns/campaign-lifecycle';
+import { CampaignsService } from '../rollout/campaigns/campaigns.service';
+import type { Campaign } from '../rollout/campaigns/campaigns.types';
 import { AuditService } from '../core/audit/audit.service';
 import type { Actor } from '../core/auth/auth.types';
 import { DomainError, InvalidTransitionError, NotFoundError } from '../core/errors/domain-error';

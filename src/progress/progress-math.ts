@@ -1,6 +1,6 @@
 import type { CampaignRow, Progress, ProgressInputs, ProgressSampleRow, RampStepView, StateCounts } from './progress.types';
 import { STATES } from './progress.types';
-import { campaignEta, rampRate, remainingRanges } from '../campaigns/pace';
+import { campaignEta, rampRate, remainingRanges } from '../rollout/campaigns/pace';
 import { conversationCoverage } from './conversation-coverage';
 
 /** Below this span two points say nothing useful about a rate. */

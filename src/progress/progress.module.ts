@@ -11,18 +11,23 @@ import { ProgressService } from './progress.service';
 import { SamplerProcessor, SamplerScheduler } from './sampler.processor';
 import { SamplerService } from './sampler.service';
 import { StatementLog } from './statement-log';
-import { WhoAmIController } from './whoami.controller';
 
-/** API side: progress JSON, SSE, /metrics, /api/v1/keys/me and the dashboard page. */
+/** The progress read model both processes use: counters, samples and the statement log. */
+@Module({ providers: [StatementLog, ProgressRepository], exports: [StatementLog, ProgressRepository] })
+export class ProgressReadModule {}
+
+/** API side: progress JSON, SSE, /metrics and the dashboard page. */
 @Module({
-  controllers: [ProgressController, MetricsController, WhoAmIController, DashboardController],
-  providers: [StatementLog, ProgressRepository, ProgressService, ProgressStreamHub, MetricsService, MetricsLeader, MetricsHttpServer],
+  imports: [ProgressReadModule],
+  controllers: [ProgressController, MetricsController, DashboardController],
+  providers: [ProgressService, ProgressStreamHub, MetricsService, MetricsLeader, MetricsHttpServer],
   exports: [ProgressService],
 })
 export class ProgressModule {}
 
 /** Worker side: the sampler (job scheduler + processor). */
 @Module({
-  providers: [StatementLog, ProgressRepository, SamplerService, SamplerProcessor, SamplerScheduler],
+  imports: [ProgressReadModule],
+  providers: [SamplerService, SamplerProcessor, SamplerScheduler],
 })
 export class ProgressWorkerModule {}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dateTime, idString, nullableDateTime } from '../core/http/openapi/response-schemas';
-import { CAMPAIGN_STATUSES } from '../campaigns/campaigns.types';
+import { CAMPAIGN_STATUSES } from '../rollout/campaigns/campaigns.types';
 import { STATES } from './progress.types';
 
 const counts = z

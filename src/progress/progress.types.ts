@@ -1,9 +1,10 @@
-import type { NoEtaReason, PaceRate } from '../campaigns/pace';
+import type { NoEtaReason, PaceRate } from '../rollout/campaigns/pace';
+import { MIGRATION_STATES, type MigrationState } from '../rollout/state/migration-states';
 import type { ConversationCoverage } from './conversation-coverage';
 
-/** The seven migration states, in ratchet order (progress_counters has one column each). */
-export const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
-export type MigrationStateName = (typeof STATES)[number];
+/** The migration states, in display order (progress_counters has one column each). */
+export const STATES = MIGRATION_STATES;
+export type MigrationStateName = MigrationState;
 
 export type StateCounts = Record<MigrationStateName, number>;
 

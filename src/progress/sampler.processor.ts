@@ -1,21 +1,21 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { JobProcessor, OnJob } from '../core/queue/job-processor';
+import { JOBS } from '../core/queue/job-registry';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
 import { SAMPLE_INTERVAL_MS, SamplerService } from './sampler.service';
 
-export const SAMPLE_JOB = 'progress-sample';
 export const SAMPLER_SCHEDULER_ID = 'progress-sampler';
 
 @Processor(QUEUES.progress, { concurrency: 1 })
-export class SamplerProcessor extends WorkerHost {
+export class SamplerProcessor extends JobProcessor {
   constructor(private readonly sampler: SamplerService) {
     super();
   }
 
-  async process(job: Job): Promise<JobStatus> {
-    if (job.name !== SAMPLE_JOB) throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.progress}`);
+  @OnJob('progressSample')
+  async sample(): Promise<JobStatus> {
     return this.sampler.sample();
   }
 }
@@ -27,7 +27,7 @@ export class SamplerScheduler implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.jobs.schedule(QUEUES.progress, SAMPLER_SCHEDULER_ID, SAMPLE_INTERVAL_MS, {
-      name: SAMPLE_JOB,
+      name: JOBS.progressSample,
       data: {},
       // a missed sample is replaced by the next one: never retry, keep little history
       opts: { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },

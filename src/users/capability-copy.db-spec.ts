@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/config.schema';
 import { PrismaService } from '../core/database/prisma.service';
-import { EnrolmentRepository } from '../migration/enrolment.repository';
+import { EnrolmentRepository } from '../rollout/migration/enrolment.repository';
 import { createTestDatabase } from '../../test/support/test-env';
 import { UsersRepository } from './users.repository';
 

@@ -12,7 +12,8 @@ import { CsvDecoder, decodeNdjson, ImportHeaderError, toCopyLine, type Decoded }
 import { LineSplitter, type LineEvent } from './line-splitter';
 import type { StagingTable } from './users-staging';
 import { UsersRepository } from './users.repository';
-import { USERS_REASSESS_JOB, USERS_REASSESS_MAX_USERS, type ImportFormat, type ImportSummary, type RejectedLine } from './users.types';
+import { USERS_REASSESS_JOB, USERS_REASSESS_MAX_USERS } from '../core/queue/job-registry';
+import { type ImportFormat, type ImportSummary, type RejectedLine } from './users.types';
 
 interface StageStats {
   bytes: number;

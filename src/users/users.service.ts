@@ -5,11 +5,11 @@ import { PrismaService } from '../core/database/prisma.service';
 import { ConflictError, NotFoundError } from '../core/errors/domain-error';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES } from '../core/queue/queue.constants';
+import { USERS_REASSESS_JOB } from '../core/queue/job-registry';
 import { UsersRepository } from './users.repository';
 import type { PatchUserInput, SeedUsersInput } from './users.schemas';
 import {
   ELIGIBILITY_FIELDS,
-  USERS_REASSESS_JOB,
   type SeedSummary,
   type UserAttributes,
   type UserRecord,

@@ -72,6 +72,3 @@ export interface SeedSummary {
 /** Attributes whose change can make a user (in)eligible: a change enqueues `users-reassess`. */
 export const ELIGIBILITY_FIELDS = ['country', 'platform', 'appVersion', 'e2eeCapable'] as const;
 
-export const USERS_REASSESS_JOB = 'users-reassess';
-/** At most this many users per `users-reassess` job (its schema: usersReassessJobSchema). */
-export const USERS_REASSESS_MAX_USERS = 10_000;

@@ -1,17 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CampaignsService } from '../campaigns/campaigns.service';
+import { CampaignsService } from '../rollout/campaigns/campaigns.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config.schema';
 import { Clock } from '../core/clock/clock';
 import { NotFoundError } from '../core/errors/domain-error';
+import { JOBS } from '../core/queue/job-registry';
 import { JobsService, type JobSpec } from '../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
 import { webhookBody, type EventSubject } from './webhook-body';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 import { WebhooksRepository } from './webhooks.repository';
 import type { PublishedEvent } from './webhooks.types';
-
-export const WEBHOOK_JOBS = { dispatch: 'webhook-dispatch', deliver: 'webhook-deliver' } as const;
 
 const DRAIN_CHUNK = 500;
 const DRAIN_ROUNDS = 20;
@@ -54,9 +53,9 @@ export class WebhookDeliveryService {
   deliverJob(deliveryId: bigint): JobSpec {
     const w = this.config.webhooks;
     return {
-      name: WEBHOOK_JOBS.deliver,
+      name: JOBS.webhookDeliver,
       data: { deliveryId: String(deliveryId) },
-      jobId: `${WEBHOOK_JOBS.deliver}-${deliveryId}`,
+      jobId: `${JOBS.webhookDeliver}-${deliveryId}`,
       opts: { attempts: w.maxAttempts, backoff: { type: 'exponential', delay: w.backoffMs }, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 24 * 3600, count: 5000 } },
     };
   }

@@ -1,32 +1,29 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config.schema';
+import { JobProcessor, OnJob } from '../core/queue/job-processor';
+import { JOBS, type JobPayload } from '../core/queue/job-registry';
 import { JobsService } from '../core/queue/jobs.service';
 import { QUEUES, type JobStatus } from '../core/queue/queue.constants';
-import { WEBHOOK_JOBS, WebhookDeliveryService } from './webhook-delivery.service';
-import { deliverJobSchema } from './webhooks.schemas';
+import { WebhookDeliveryService } from './webhook-delivery.service';
 
 /** The webhooks queue: a thin adapter around WebhookDeliveryService. */
 @Processor(QUEUES.webhooks, { concurrency: 4 })
-export class WebhooksProcessor extends WorkerHost {
+export class WebhooksProcessor extends JobProcessor {
   constructor(private readonly delivery: WebhookDeliveryService) {
     super();
   }
 
-  async process(job: Job): Promise<JobStatus> {
-    switch (job.name) {
-      case WEBHOOK_JOBS.dispatch:
-        return this.delivery.dispatch();
-      case WEBHOOK_JOBS.deliver: {
-        const p = deliverJobSchema.safeParse(job.data);
-        if (!p.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${p.error.message}`);
-        return this.delivery.deliver(p.data.deliveryId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
-      }
-      default:
-        throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.webhooks}`);
-    }
+  @OnJob('webhookDispatch')
+  async dispatch(): Promise<JobStatus> {
+    return this.delivery.dispatch();
+  }
+
+  @OnJob('webhookDeliver')
+  async deliver(p: JobPayload<'webhookDeliver'>, job: Job): Promise<JobStatus> {
+    return this.delivery.deliver(p.deliveryId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
   }
 }
 
@@ -39,8 +36,8 @@ export class WebhookSchedules implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.jobs.schedule(QUEUES.webhooks, WEBHOOK_JOBS.dispatch, this.config.webhooks.dispatchIntervalMs, {
-      name: WEBHOOK_JOBS.dispatch,
+    await this.jobs.schedule(QUEUES.webhooks, JOBS.webhookDispatch, this.config.webhooks.dispatchIntervalMs, {
+      name: JOBS.webhookDispatch,
       data: {},
       opts: { attempts: 1, removeOnComplete: { count: 20 }, removeOnFail: { count: 100 } },
     });

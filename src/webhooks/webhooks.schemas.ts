@@ -43,6 +43,3 @@ export type WebhookIdInput = z.infer<typeof webhookIdSchema>;
 
 export const listDeliveriesSchema = z.strictObject({ limit: limitSchema });
 export type ListDeliveriesInput = z.infer<typeof listDeliveriesSchema>;
-
-/** The delivery job's payload. */
-export const deliverJobSchema = z.object({ deliveryId: bigintIdSchema });

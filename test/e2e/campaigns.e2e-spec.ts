@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { idempotencyKeyFor } from '../../src/migration/backend/backend.port';
-import { stickyPermanent } from '../../src/migration/backend/simulated-backend';
-import { MaintenanceService } from '../../src/migration/maintenance.service';
+import { idempotencyKeyFor } from '../../src/rollout/migration/backend/backend.port';
+import { stickyPermanent } from '../../src/rollout/migration/backend/simulated-backend';
+import { MaintenanceService } from '../../src/rollout/migration/maintenance.service';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { act, createCampaign, createFlag, setRollout } from './migration.helpers';
 import { TestDb } from '../support/test-db';

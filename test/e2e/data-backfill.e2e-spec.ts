@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { BackfillService } from '../../src/migration/backfill.service';
+import { BackfillService } from '../../src/rollout/migration/backfill.service';
 import { createTestEnvironment, startTestWorker, type TestEnvironment } from '../support/app';
 import { TestDb } from '../support/test-db';
 import { waitFor } from '../support/wait';

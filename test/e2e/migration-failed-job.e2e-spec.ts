@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { testQueue } from '../support/test-env';
-import { batchJobId } from '../../src/campaigns/campaign-jobs';
+import { batchJobId } from '../../src/rollout/campaigns/campaign-jobs';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { act, createCampaign, createFlag } from './migration.helpers';
 import { TestDb } from '../support/test-db';

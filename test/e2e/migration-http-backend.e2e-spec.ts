@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { INestApplicationContext } from '@nestjs/common';
 import { createRedis } from '../../src/core/redis/redis.service';
-import { BackendUnavailableError } from '../../src/migration/backend/backend.port';
-import { HttpBackend } from '../../src/migration/backend/http-backend';
-import { SimulatedBackend } from '../../src/migration/backend/simulated-backend';
+import { BackendUnavailableError } from '../../src/rollout/migration/backend/backend.port';
+import { HttpBackend } from '../../src/rollout/migration/backend/http-backend';
+import { SimulatedBackend } from '../../src/rollout/migration/backend/simulated-backend';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi } from '../support/app';
 import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
 import { testRedisPrefix } from '../support/test-env';
@@ -14,7 +14,7 @@ import { act, createCampaign, createFlag } from './migration.helpers';
 import { TestDb } from '../support/test-db';
 import { waitFor } from '../support/wait';
 
-const SIM = resolve(process.env.CUTOVER_DIST_DIR ?? resolve(__dirname, '../../dist'), 'src/migration/backend/sim-server.js');
+const SIM = resolve(process.env.CUTOVER_DIST_DIR ?? resolve(__dirname, '../../dist'), 'src/rollout/migration/backend/sim-server.js');
 
 async function startSim(args: string[]): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [SIM, '--port', '0', '--redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,5 @@
 import { createRedis } from '../../src/core/redis/redis.service';
-import { SimulatedBackend } from '../../src/migration/backend/simulated-backend';
+import { SimulatedBackend } from '../../src/rollout/migration/backend/simulated-backend';
 import type { TestApi, TestEnvironment } from '../support/app';
 
 /** The same simulated backend the worker uses, reading the effects it recorded in Redis. */

@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { RampControllerService } from '../../src/campaigns/ramp-controller.service';
+import { RampControllerService } from '../../src/rollout/campaigns/ramp-controller.service';
 import { startTestApi, startTestWorker, type TestApi } from '../support/app';
 import { act, createCampaign, createFlag } from './migration.helpers';
 import { etagOf, setPlan } from './ramp.helpers';

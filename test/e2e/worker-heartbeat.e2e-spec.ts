@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createServer } from 'node:net';
-import { PROCESSORS } from '../../src/worker-shutdown';
+import { WORKER_PROCESSORS, type WorkerProcessors } from '../../src/worker-processors';
 import { createTestEnvironment, startTestWorker, type TestEnvironment } from '../support/app';
 import { waitFor } from '../support/wait';
 
@@ -29,7 +29,7 @@ describe('worker liveness: the consumption heartbeat on WORKER_METRICS_PORT', ()
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return [...text.matchAll(/^cutover_worker_jobs_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
   };
-  const consumers = () => PROCESSORS.map((p) => worker.get(p, { strict: false }).worker);
+  const consumers = () => worker.get<WorkerProcessors>(WORKER_PROCESSORS).map((p) => worker.get(p, { strict: false }).worker);
 
   beforeAll(async () => {
     port = await freePort();

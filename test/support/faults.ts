@@ -342,7 +342,7 @@ export class FaultStack {
   /** The simulated backend's HTTP server (same Redis and prefix, so effects are visible). */
   async startSimServer(args: string[] = []): Promise<{ proc: Proc; url: string }> {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(DIST, 'src/migration/backend/sim-server.js'), '--port', String(port), '--redis', this.redisUrl, '--prefix', this.prefix, ...args], {
+    const child = spawn(process.execPath, [join(DIST, 'src/rollout/migration/backend/sim-server.js'), '--port', String(port), '--redis', this.redisUrl, '--prefix', this.prefix, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,8 +7,9 @@ import { duration, stepOf } from '../format';
 import { formatInt, keyValues, table, type Output } from '../output';
 import { apiCommand } from '../needs';
 import type { Agrees, ApiSchema } from '../api-types';
+import { MIGRATION_STATES } from '../../rollout/state/migration-states';
 
-const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'] as const;
+const STATES = MIGRATION_STATES;
 /** Each lifecycle or ramp action: its help and the least role its API route needs. */
 const ACTIONS = {
   start: { help: 'start a draft campaign: materialise its users and begin the ramp', role: 'operator' },

@@ -2,7 +2,6 @@
 (() => {
   'use strict';
   const KEY_STORE = 'cutover.apiKey';
-  const STATES = ['legacy', 'ineligible', 'eligible', 'enrolling', 'enabled', 'failed', 'held'];
   const ROLE_RANK = { evaluator: 0, viewer: 1, operator: 2, admin: 3 };
   const MAX_POINTS = 3000;
   const $ = (id) => document.getElementById(id);
@@ -215,8 +214,10 @@
   /** One bar per state, each the state's share of all the campaign's users. */
   function renderBars(p) {
     const total = Math.max(1, p.counts.total);
+    // the states and their order come from the API (its counts object), declared once on the server
+    const states = Object.keys(p.counts).filter((k) => k !== 'total');
     $('bars').replaceChildren(
-      ...STATES.map((s) => {
+      ...states.map((s) => {
         const share = p.counts[s] / total;
         const fill = el('div', { class: 'fill' });
         fill.style.width = `${100 * share}%`;
