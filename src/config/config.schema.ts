@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRedisUrl } from '../core/redis/redis-topology';
+import { parseRedisUrl } from './redis-url';
 
 const bool = z
   .enum(['true', 'false', '1', '0'])

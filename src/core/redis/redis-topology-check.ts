@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { redisTopology } from './redis-topology';
+import { redisTopology } from '../../config/redis-url';
 
 const log = new Logger('RedisTopology');
 

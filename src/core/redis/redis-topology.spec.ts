@@ -1,4 +1,5 @@
-import { bullPrefix, groupedKey, keySlot as calculateSlot, parseRedisUrl } from './redis-topology';
+import { parseRedisUrl } from '../../config/redis-url';
+import { bullPrefix, groupedKey, keySlot as calculateSlot } from './redis-topology';
 import { topologyMismatch } from './redis-topology-check';
 
 describe('REDIS_URL topology', () => {

@@ -3,7 +3,8 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { checkRedisTopology } from './redis-topology-check';
-import { groupedKey, redisTopology } from './redis-topology';
+import { redisTopology } from '../../config/redis-url';
+import { groupedKey } from './redis-topology';
 
 /** Options that belong to the cluster client itself rather than to each node's connection. */
 const CLUSTER_LEVEL = new Set(['lazyConnect', 'enableOfflineQueue', 'enableAutoPipelining', 'scripts']);
