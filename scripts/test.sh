@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CLUSTER_SUITES="${CUTOVER_CLUSTER_SUITES:-}"
-[ -n "$CLUSTER_SUITES" ] || CLUSTER_SUITES='test/e2e/(flags|ofrep|kill-switch-hostile|flags-replicas|keys-replicas|conversations|migration|migration-kill|migration-halt)\.e2e-spec\.ts$|test/faults/worker-(kill|sigterm)\.fault-spec\.ts$|src/flags/ratchet\.db-spec\.ts$|src/migration/pacer\.db-spec\.ts$|src/core/redis/redis-epoch\.db-spec\.ts$'
+[ -n "$CLUSTER_SUITES" ] || CLUSTER_SUITES='test/e2e/(flags|ofrep|kill-switch-hostile|flags-replicas|keys-replicas|conversations|migration|migration-kill|migration-halt)\.e2e-spec\.ts$|test/faults/worker-(kill|sigterm)\.fault-spec\.ts$|src/flags/ratchet\.db-spec\.ts$|/pacer\.db-spec\.ts$|src/core/redis/redis-epoch\.db-spec\.ts$'
 if [ "${REDIS_MODE:-standalone}" = cluster ]; then
   # shellcheck source=scripts/redis-cluster.sh
   source scripts/redis-cluster.sh
