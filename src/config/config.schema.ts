@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisUrl } from './redis-url';
 
 const bool = z
   .enum(['true', 'false', '1', '0'])
@@ -15,8 +16,12 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().url(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
   DATABASE_POOL_TIMEOUT_MS: int(30_000, 1000, 600_000),
-  REDIS_URL: z.string().url(),
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('cutover'),
+  REDIS_URL: z.string().superRefine((v, ctx) => {
+    const t = parseRedisUrl(v);
+    if (typeof t === 'string') ctx.addIssue({ code: 'custom', message: t });
+  }),
+  // Cutover places the Redis Cluster hash tags itself: a brace in the prefix would move them.
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ and - only (no { } hash tag: Cutover sets the hash tags of its keys itself)').default('cutover'),
   REDIS_EPOCH_CHECK_INTERVAL_MS: int(1000, 50, 60_000),
 
   HTTP_HOST: z.string().default('0.0.0.0'),
@@ -85,7 +90,7 @@ export interface AppConfig {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   database: { url: string; poolSize: number; poolTimeoutMs: number };
-  redis: { url: string; prefix: string; epochCheckIntervalMs: number };
+  redis: { url: string; prefix: string; epochCheckIntervalMs: number; /** REDIS_URL names a Redis Cluster (redis+cluster://) */ cluster: boolean };
   http: { host: string; port: number; metricsPort: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
   auth: { adminKey?: string; evaluatorKey?: string; failedLimitPerMinute: number };
   worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number; heartbeatTimeoutMs: number };
@@ -134,7 +139,7 @@ export function toAppConfig(env: Env): AppConfig {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, poolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS },
-    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, epochCheckIntervalMs: env.REDIS_EPOCH_CHECK_INTERVAL_MS },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, epochCheckIntervalMs: env.REDIS_EPOCH_CHECK_INTERVAL_MS, cluster: /^rediss?\+cluster:/.test(env.REDIS_URL) },
     http: {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,

@@ -332,7 +332,9 @@
     for (const b of box.querySelectorAll('button[data-action]')) {
       const allowed = can(b.dataset.role || 'operator');
       b.hidden = !allowed;
-      b.disabled = !ACTION_FROM[b.dataset.action].includes(p.campaign.status);
+      // promote and approve act on the next step; at the last one there is none
+      const noNextStep = (b.dataset.action === 'promote' || b.dataset.action === 'approve') && p.ramp.currentStep >= p.ramp.steps.length - 1;
+      b.disabled = !ACTION_FROM[b.dataset.action].includes(p.campaign.status) || noNextStep;
     }
   }
 
