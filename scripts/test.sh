@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, database, end-to-end and browser, against real PostgreSQL and Redis.
 # Extra arguments go to Jest (e.g. `npm test -- --selectProjects unit`).
+# REDIS_MODE=cluster: starts a throwaway three-master Redis Cluster and runs the suites that
+# exercise Redis across processes (flags/OFREP, migration engine, replicas, worker kill) on it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+CLUSTER_SUITES="${CUTOVER_CLUSTER_SUITES:-}"
+[ -n "$CLUSTER_SUITES" ] || CLUSTER_SUITES='test/e2e/(flags|ofrep|kill-switch-hostile|flags-replicas|keys-replicas|conversations|migration|migration-kill|migration-halt)\.e2e-spec\.ts$|test/faults/worker-(kill|sigterm)\.fault-spec\.ts$|src/flags/ratchet\.db-spec\.ts$|/pacer\.db-spec\.ts$|src/core/redis/redis-epoch\.db-spec\.ts$'
+if [ "${REDIS_MODE:-standalone}" = cluster ]; then
+  # shellcheck source=scripts/redis-cluster.sh
+  source scripts/redis-cluster.sh
+fi
 source scripts/setup.sh
 bash scripts/ensure-chromium.sh
 source scripts/promtool.sh
 source scripts/alertmanager.sh
+source scripts/prometheus.sh
 export TZ=UTC
 # The test databases are cloned from a template on the same server as DATABASE_URL.
 # --forceExit: a handle left open by a failed test must fail the run, not hang it until the CI
 # limit (Jest still prints the warning; the worker and API close everything they open).
-exec npx jest --ci --forceExit "$@"
+if [ "${REDIS_MODE:-standalone}" = cluster ]; then
+  # not exec: the cluster's EXIT trap stops its nodes after Jest
+  npx jest --ci --forceExit --selectProjects db e2e faults --testPathPatterns "$CLUSTER_SUITES" "$@"
+else
+  exec npx jest --ci --forceExit "$@"
+fi

@@ -1245,7 +1245,7 @@ export interface components {
              */
             flagId: string;
             guardrails: components["schemas"]["GuardrailRule"][];
-            /** @description the ramp controller's last guardrail evaluation: verdict, trips, measured values, evaluatedAt */
+            /** @description the ramp controller's last guardrail evaluation: verdict, trips, measured values (external rules with status ok, no_data or error), failures (external reads that failed), evaluatedAt */
             guardrailState: {
                 [key: string]: unknown;
             };
@@ -1573,10 +1573,16 @@ export interface components {
         };
         GuardrailRule: {
             /** @enum {string} */
-            action: "throttle" | "pause" | "halt";
+            action: "hold" | "throttle" | "pause" | "halt";
             /** @enum {string} */
-            metric: "failure_ratio" | "backlog_batches" | "oldest_queued_age_seconds" | "backend_error_rate" | "backend_p95_ms";
+            comparison?: "above" | "below";
+            /** @enum {string} */
+            metric: "failure_ratio" | "backlog_batches" | "oldest_queued_age_seconds" | "backend_error_rate" | "backend_p95_ms" | "db_autovacuum_running" | "db_wal_bytes_per_second" | "db_replication_lag_seconds" | "db_oldest_xact_age_seconds" | "prometheus";
             minSamples: number;
+            /** @enum {string} */
+            onQueryError?: "hold" | "ignore";
+            /** @description prometheus rules: the PromQL expression */
+            query?: string;
             threshold: number;
             windowSeconds: number;
         };
@@ -1981,7 +1987,7 @@ export interface components {
             currentPpm: number;
             currentStep: number;
             guardrails: components["schemas"]["GuardrailRule"][];
-            /** @description the ramp controller's last guardrail evaluation: verdict, trips, measured values, evaluatedAt */
+            /** @description the ramp controller's last guardrail evaluation: verdict, trips, measured values (external rules with status ok, no_data or error), failures (external reads that failed), evaluatedAt */
             guardrailState: {
                 [key: string]: unknown;
             };
@@ -2107,11 +2113,16 @@ export interface components {
             reason?: string;
             rules: {
                 /** @enum {string} */
-                action: "throttle" | "pause" | "halt";
+                action: "hold" | "throttle" | "pause" | "halt";
                 /** @enum {string} */
-                metric: "failure_ratio" | "backlog_batches" | "oldest_queued_age_seconds" | "backend_error_rate" | "backend_p95_ms";
+                comparison?: "above" | "below";
+                /** @enum {string} */
+                metric: "failure_ratio" | "backlog_batches" | "oldest_queued_age_seconds" | "backend_error_rate" | "backend_p95_ms" | "db_autovacuum_running" | "db_wal_bytes_per_second" | "db_replication_lag_seconds" | "db_oldest_xact_age_seconds" | "prometheus";
                 /** @default 50 */
                 minSamples: number;
+                /** @enum {string} */
+                onQueryError?: "hold" | "ignore";
+                query?: string;
                 threshold: number;
                 /** @default 300 */
                 windowSeconds: number;
@@ -2120,11 +2131,16 @@ export interface components {
         SetRampRequest: {
             guardrails?: {
                 /** @enum {string} */
-                action: "throttle" | "pause" | "halt";
+                action: "hold" | "throttle" | "pause" | "halt";
                 /** @enum {string} */
-                metric: "failure_ratio" | "backlog_batches" | "oldest_queued_age_seconds" | "backend_error_rate" | "backend_p95_ms";
+                comparison?: "above" | "below";
+                /** @enum {string} */
+                metric: "failure_ratio" | "backlog_batches" | "oldest_queued_age_seconds" | "backend_error_rate" | "backend_p95_ms" | "db_autovacuum_running" | "db_wal_bytes_per_second" | "db_replication_lag_seconds" | "db_oldest_xact_age_seconds" | "prometheus";
                 /** @default 50 */
                 minSamples: number;
+                /** @enum {string} */
+                onQueryError?: "hold" | "ignore";
+                query?: string;
                 threshold: number;
                 /** @default 300 */
                 windowSeconds: number;

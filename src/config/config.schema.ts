@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisUrl } from './redis-url';
 
 const bool = z
   .enum(['true', 'false', '1', '0'])
@@ -15,8 +16,12 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().url(),
   DATABASE_POOL_SIZE: int(10, 1, 200),
   DATABASE_POOL_TIMEOUT_MS: int(30_000, 1000, 600_000),
-  REDIS_URL: z.string().url(),
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('cutover'),
+  REDIS_URL: z.string().superRefine((v, ctx) => {
+    const t = parseRedisUrl(v);
+    if (typeof t === 'string') ctx.addIssue({ code: 'custom', message: t });
+  }),
+  // Cutover places the Redis Cluster hash tags itself: a brace in the prefix would move them.
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ and - only (no { } hash tag: Cutover sets the hash tags of its keys itself)').default('cutover'),
   REDIS_EPOCH_CHECK_INTERVAL_MS: int(1000, 50, 60_000),
 
   HTTP_HOST: z.string().default('0.0.0.0'),
@@ -72,6 +77,9 @@ export const envSchema = z.object({
   RAMP_PACE_DECREASE_FACTOR: z.coerce.number().gt(0).lt(1).default(0.5),
   RAMP_PACE_TARGET_QUEUE_AGE_SECONDS: int(30, 1, 86_400),
 
+  GUARDRAILS_PROMETHEUS_URL: z.string().url().optional(),
+  GUARDRAILS_PROMETHEUS_TIMEOUT_MS: int(5000, 100, 120_000),
+
   WEBHOOKS_DISPATCH_INTERVAL_MS: int(1000, 50, 600_000),
   WEBHOOKS_MAX_ATTEMPTS: int(8, 1, 50),
   WEBHOOKS_BACKOFF_MS: int(1000, 0, 3_600_000),
@@ -84,7 +92,7 @@ export interface AppConfig {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   database: { url: string; poolSize: number; poolTimeoutMs: number };
-  redis: { url: string; prefix: string; epochCheckIntervalMs: number };
+  redis: { url: string; prefix: string; epochCheckIntervalMs: number; /** REDIS_URL names a Redis Cluster (redis+cluster://) */ cluster: boolean };
   http: { host: string; port: number; metricsPort: number; bodyLimitBytes: number; corsOrigins: string[]; trustProxy: boolean };
   auth: { adminKey?: string; evaluatorKey?: string; failedLimitPerMinute: number };
   worker: { concurrency: number; shutdownGraceMs: number; metricsPort: number; heartbeatTimeoutMs: number };
@@ -93,6 +101,7 @@ export interface AppConfig {
   users: { importMaxLineBytes: number; importRejectedSample: number };
   flags: { syncIntervalMs: number; ratchetHealIntervalMs: number; ratchetFallbackConcurrency: number };
   ramp: RampConfig;
+  guardrails: { prometheusUrl?: string; prometheusTimeoutMs: number };
   webhooks: { dispatchIntervalMs: number; maxAttempts: number; backoffMs: number; timeoutMs: number };
 }
 
@@ -134,7 +143,7 @@ export function toAppConfig(env: Env): AppConfig {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, poolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS },
-    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, epochCheckIntervalMs: env.REDIS_EPOCH_CHECK_INTERVAL_MS },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX, epochCheckIntervalMs: env.REDIS_EPOCH_CHECK_INTERVAL_MS, cluster: /^rediss?\+cluster:/.test(env.REDIS_URL) },
     http: {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,
@@ -185,6 +194,7 @@ export function toAppConfig(env: Env): AppConfig {
       paceDecreaseFactor: env.RAMP_PACE_DECREASE_FACTOR,
       paceTargetQueueAgeSeconds: env.RAMP_PACE_TARGET_QUEUE_AGE_SECONDS,
     },
+    guardrails: { prometheusUrl: env.GUARDRAILS_PROMETHEUS_URL, prometheusTimeoutMs: env.GUARDRAILS_PROMETHEUS_TIMEOUT_MS },
     webhooks: {
       dispatchIntervalMs: env.WEBHOOKS_DISPATCH_INTERVAL_MS,
       maxAttempts: env.WEBHOOKS_MAX_ATTEMPTS,

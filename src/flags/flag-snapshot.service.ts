@@ -39,6 +39,7 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   private loaded = false;
   private config_: ConfigStamp = { etag: '', lastModified: 0 };
   private catchingUp?: Promise<void>;
+  private stopLocal?: () => void;
   private readonly onMessage = (channel: string, message: string) => this.handleMessage(channel, message);
 
   constructor(
@@ -54,6 +55,9 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    this.stopLocal = this.notifier.onLocalChange((notice) =>
+      this.reloadOne(notice).catch((err: unknown) => this.log.warn(`applying a local flag change failed; the periodic check will heal it: ${String(err)}`)),
+    );
     const sub = this.redis.subscriber();
     sub.on('message', this.onMessage);
     await sub.subscribe(this.notifier.channel, this.ratchet.channel);
@@ -77,6 +81,7 @@ export class FlagSnapshotService implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.redis.subscriber().off('message', this.onMessage);
+    this.stopLocal?.();
     this.flushCounts();
   }
 

@@ -6,7 +6,6 @@ import { FlagSnapshotService } from './flag-snapshot.service';
 import { FlagConversationsController } from './flag-conversations.controller';
 import { FlagsController } from './flags.controller';
 import { FlagsModule } from './flags.module';
-import { FlagsNotifier } from './flags.notifier';
 import { FlagsRepository } from './flags.repository';
 import { OfrepEvents } from './ofrep-events';
 import { OfrepRoutes } from './ofrep.routes';
@@ -20,7 +19,7 @@ import { OPENAPI_EXTRA_PATHS } from '../core/http/openapi-extras';
 @Module({
   imports: [FlagsModule],
   controllers: [FlagsController, FlagConversationsController],
-  providers: [FlagsRepository, FlagsNotifier, FlagSnapshotService, FlagEvaluationService, ConversationEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: ofrepOpenApiPaths }],
+  providers: [FlagsRepository, FlagSnapshotService, FlagEvaluationService, ConversationEvaluationService, EvaluatorAuth, OfrepEvents, OfrepRoutes, { provide: OPENAPI_EXTRA_PATHS, useValue: ofrepOpenApiPaths }],
   exports: [FlagEvaluationService],
 })
 export class FlagsHttpModule {}

@@ -8,6 +8,6 @@ import { RatchetService } from './ratchet.service';
 /** Flag writes and the ratchet: importable by the API and the worker (no controllers, no timers). */
 @Module({
   providers: [FlagsRepository, FlagsNotifier, FlagsService, RatchetRepository, RatchetService],
-  exports: [FlagsService, RatchetService],
+  exports: [FlagsService, RatchetService, FlagsNotifier],
 })
 export class FlagsModule {}

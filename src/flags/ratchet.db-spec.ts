@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { createTestEnvironment, type TestEnvironment } from '../../test/support/app';
 import { ConfigModule } from '../config/config.module';
 import { CoreModule } from '../core/core.module';
+import { deleteRedisMatching, matchingKeys } from '../core/redis/delete-prefix';
 import { RedisService } from '../core/redis/redis.service';
 import { bucketOf } from './bucketing';
 import { FlagsModule } from './flags.module';
@@ -49,6 +50,10 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
     await env.dropDatabase();
   });
 
+  // every key of the flag's ratchet, on a single Redis (`p:ratchet:F:…`) or a cluster (`p:{ratchet:F…}…`)
+  const flagPattern = () => `${env.config.redis.prefix}:*ratchet:${flagId}[:}]*`;
+  const loseFlag = () => deleteRedisMatching(env.config.redis.url, flagPattern());
+
   const sample = async (state: string, n: number) =>
     (await pg.query<{ id: string }>(`SELECT user_id::text AS id FROM user_migrations WHERE state = $1 ORDER BY user_id LIMIT $2`, [state, n])).rows.map((r) => r.id);
 
@@ -63,9 +68,8 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
   });
 
   it('does not mark the ratchet synced when Redis loses its keys mid-rebuild, and the next pass rebuilds it', async () => {
-    const redis = app.get(RedisService).client;
-    const keysOfFlag = () => redis.keys(`${env.config.redis.prefix}:ratchet:${flagId}:*`);
-    await redis.del(...(await keysOfFlag()));
+    const redisService = app.get(RedisService);
+    await loseFlag();
     const repo = app.get(RatchetRepository);
     const real = repo.enabledUsersPage.bind(repo);
     let flushed = false;
@@ -73,14 +77,15 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
       const page = await real(...args);
       if (!flushed) {
         flushed = true;
-        await redis.del(...(await keysOfFlag())); // Redis loses everything between two pages
+        await loseFlag(); // Redis loses everything between two pages
       }
       return page;
     });
     try {
       expect(await ratchet.ensureSynced(flagId)).toBe(false);
-      expect(await redis.exists(`${env.config.redis.prefix}:ratchet:${flagId}:synced`)).toBe(0);
-      expect(await redis.exists(`${env.config.redis.prefix}:ratchet:${flagId}:rebuild-lock`)).toBe(0);
+      expect(await ratchet.isSynced(flagId)).toBe(false);
+      expect(await matchingKeys(env.config.redis.url, `${env.config.redis.prefix}:*ratchet:${flagId}[:}]*rebuild-lock`)).toEqual([]);
+      expect(await redisService.client.exists(redisService.groupKey(['ratchet', flagId], 'synced'))).toBe(0);
     } finally {
       spy.mockRestore();
     }
@@ -98,7 +103,7 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
       expect(ratchet.mayBeEnabled(String(flagId), u.bucket)).toBe(true);
     }
     const redis = app.get(RedisService).client;
-    const someSet = (await redis.keys(`${env.config.redis.prefix}:ratchet:${flagId}:u:*`))[0];
+    const someSet = (await matchingKeys(env.config.redis.url, `${env.config.redis.prefix}:*ratchet:${flagId}[:}]*u:[0-9]*`))[0];
     expect(await redis.object('ENCODING', someSet)).toBe('intset');
   });
 
@@ -116,8 +121,7 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
     const optedIn = (await pg.query<{ id: string; bucket: number }>(`SELECT user_id::text AS id, bucket FROM user_migrations WHERE state = 'enabled' AND bucket >= 400000 ORDER BY user_id LIMIT 1`)).rows[0];
     await pg.query(`INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, status, enabled) VALUES ($1, 0, 400000, 'done', 5)`, [campaign.id]);
     await pg.query(`INSERT INTO migration_batches (campaign_id, from_bucket, to_bucket, user_ids, status, enabled) VALUES ($1, 0, 1000000, $2::bigint[], 'done', 1)`, [campaign.id, [optedIn.id]]);
-    const redis = app.get(RedisService).client;
-    await redis.del(...(await redis.keys(`${env.config.redis.prefix}:ratchet:${flagId}:*`)));
+    await loseFlag();
     await ratchet.suspect(String(flagId));
     for (const b of [0, 123_456, 399_999, optedIn.bucket]) expect(ratchet.mayBeEnabled(String(flagId), b)).toBe(true);
 
@@ -130,6 +134,20 @@ describe('RatchetService (FlagsModule without the HTTP side)', () => {
     expect(await ratchet.ensureSynced(flagId)).toBe(true);
     expect(await ratchet.settleIfSynced(String(flagId))).toBe(true);
     expect(ratchet.isSuspect(String(flagId))).toBe(false);
+    expect(await ratchet.enabledAmong(flagId, [...on, ...off])).toEqual([...on.map(() => true), ...off.map(() => false)]);
+  });
+
+  it('when one part of the sets is lost with its marker (a cluster node, or the whole single Redis), its users are answered by PostgreSQL, never off', async () => {
+    const redisService = app.get(RedisService);
+    const on = (await sample('enabled', 200)).map((id) => ({ userId: BigInt(id), bucket: bucketOf(salt, id) }));
+    const off = (await sample('eligible', 20)).map((id) => ({ userId: BigInt(id), bucket: bucketOf(salt, id) }));
+    // in a cluster a flag's sets live in 64 slot groups by bucket (docs/operations.md "Redis Cluster"); lose the first user's
+    const lost = redisService.cluster ? `${env.config.redis.prefix}:{ratchet:${flagId}:s${on[0].bucket % 64}}*` : flagPattern();
+    expect(await deleteRedisMatching(env.config.redis.url, lost)).toBeGreaterThan(0);
+    expect(await ratchet.isSynced(flagId)).toBe(false);
+    expect(await ratchet.enabledAmong(flagId, [...on, ...off])).toEqual([...on.map(() => true), ...off.map(() => false)]);
+    expect(await ratchet.ensureSynced(flagId)).toBe(true);
+    expect(await ratchet.isSynced(flagId)).toBe(true);
     expect(await ratchet.enabledAmong(flagId, [...on, ...off])).toEqual([...on.map(() => true), ...off.map(() => false)]);
   });
 });

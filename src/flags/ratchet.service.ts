@@ -11,6 +11,8 @@ import { RatchetRepository, type EnabledUser } from './ratchet.repository';
 
 /** Sets per (flag, bucket) are split by the low user-id bits so each stays a compact intset (≤ 512 members) up to ~2bn users. */
 const SHARDS = 4;
+/** In a Redis Cluster a flag's sets spread over this many slots (by bucket): at 1bn enabled users, ≈ 8 GB / 64 per slot. */
+const SLABS = 64;
 const REBUILD_PAGE = 10_000;
 const BITMAP_BYTES = PPM / 8;
 
@@ -36,8 +38,13 @@ for b, s, u in string.gmatch(ARGV[2], '(%d+):(%d+):(%d+)') do
 end
 return 1`;
 
+/** Cluster form of WRITE_SETS for one slab: KEYS: sets; ARGV: the user id to add to each. */
+const ADD_ALL = `for i = 1, #KEYS do redis.call('SADD', KEYS[i], ARGV[i]) end return #KEYS`;
+/** KEYS: the bucket bitmap; ARGV: buckets whose bit to set. */
+const SET_BITS = `for i = 1, #ARGV do redis.call('SETBIT', KEYS[1], tonumber(ARGV[i]), 1) end return #ARGV`;
+
 /**
- * KEYS: the flag's synced marker, then sets; ARGV: the user id to look for in each set. -1 while
+ * KEYS: the slab's synced marker (the flag's on a single Redis), then sets; ARGV: the user id to look for in each set. -1 while
  * the marker is missing: the sets may be incomplete (Redis lost them, a rebuild is under way).
  */
 const ARE_MEMBERS = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -77,16 +84,38 @@ export class RatchetService {
     this.fallback = new BatchedLookup((flagId, ids) => repo.enabledAmong(flagId, ids), config.flags.ratchetFallbackConcurrency);
   }
 
+  /**
+   * Key groups (docs/operations.md "Redis Cluster"): the flag's bitmap, marker and rebuild lock
+   * form one group; its sets are split over SLABS groups by bucket, each with its own marker and
+   * lock in the same slot, so a lookup script only touches keys of one slot and a cluster node
+   * that loses its data takes the marker of what it lost with it. On a single Redis there is one
+   * group per flag and the key names stay what they always were.
+   */
+  private flagGroup(flagId: bigint | string): Array<string | bigint> {
+    return ['ratchet', flagId];
+  }
+
+  private slabGroup(flagId: bigint | string, bucket: number): Array<string | bigint> {
+    return this.redis.cluster ? ['ratchet', flagId, `s${bucket % SLABS}`] : this.flagGroup(flagId);
+  }
+
+  private slabGroups(flagId: bigint | string): Array<Array<string | bigint>> {
+    if (!this.redis.cluster) return [this.flagGroup(flagId)];
+    return Array.from({ length: SLABS }, (_, slab) => this.slabGroup(flagId, slab));
+  }
+
   private setKey(flagId: bigint | string, bucket: number, userId: bigint): string {
-    return this.redis.key('ratchet', flagId, 'u', bucket, Number(userId % BigInt(SHARDS)));
+    return this.redis.groupKey(this.slabGroup(flagId, bucket), 'u', bucket, Number(userId % BigInt(SHARDS)));
   }
 
   private bitmapKey(flagId: bigint | string): string {
-    return this.redis.key('ratchet', flagId, 'buckets');
+    return this.redis.groupKey(this.flagGroup(flagId), 'buckets');
   }
 
-  private syncedKey(flagId: bigint | string): string {
-    return this.redis.key('ratchet', flagId, 'synced');
+  /** Every "synced" marker of the flag: its own, then one per slab (the same key on a single Redis). */
+  private syncedKeys(flagId: bigint | string): string[] {
+    const keys = [this.redis.groupKey(this.flagGroup(flagId), 'synced'), ...this.slabGroups(flagId).map((g) => this.redis.groupKey(g, 'synced'))];
+    return [...new Set(keys)];
   }
 
   /** Called right after a batch commit that enabled `users` (idempotent: sets and bits). */
@@ -102,16 +131,37 @@ export class RatchetService {
    * One EVAL per batch: the users travel packed in one argument (`bucket:shard:userId,…`) and
    * the script does the SADDs and SETBITs: a command per user (a batch lands about one user
    * per bucket) would cost the worker more CPU than the batch's SQL. The set keys are built in
-   * the script from the flag's prefix, so they are not declared in KEYS: fine on the single
-   * Redis (or primary) Cutover supports, not on a Cluster.
+   * the script from the flag's prefix, which a single Redis allows; in a cluster each slab's
+   * sets go in one script with declared keys, and the bits after them (a set before its bit).
    */
   private async write(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<void> {
-    const packed = users.map((u) => `${u.bucket}:${u.userId % BIGINT_SHARDS}:${u.userId}`).join(',');
     try {
-      await this.redis.client.eval(WRITE_SETS, 1, this.bitmapKey(flagId), `${this.redis.key('ratchet', flagId, 'u')}:`, packed);
+      if (!this.redis.cluster) {
+        const packed = users.map((u) => `${u.bucket}:${u.userId % BIGINT_SHARDS}:${u.userId}`).join(',');
+        await this.redis.client.eval(WRITE_SETS, 1, this.bitmapKey(flagId), `${this.redis.key('ratchet', flagId, 'u')}:`, packed);
+        return;
+      }
+      await Promise.all(
+        [...this.bySlab(flagId, users).values()].map((slab) =>
+          this.redis.client.eval(ADD_ALL, slab.length, ...slab.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...slab.map((u) => u.userId.toString())),
+        ),
+      );
+      await this.redis.client.eval(SET_BITS, 1, this.bitmapKey(flagId), ...new Set(users.map((u) => u.bucket)));
     } catch (err) {
       throw new Error('ratchet write to Redis failed', { cause: err });
     }
+  }
+
+  /** Users by slab (keyed by the slab's marker), with their positions in `users`. */
+  private bySlab<T extends EnabledUser>(flagId: bigint, users: ReadonlyArray<T>): Map<string, Array<T & { at: number }>> {
+    const groups = new Map<string, Array<T & { at: number }>>();
+    users.forEach((u, at) => {
+      const key = this.redis.groupKey(this.slabGroup(flagId, u.bucket), 'synced');
+      const g = groups.get(key) ?? [];
+      g.push({ ...u, at });
+      groups.set(key, g);
+    });
+    return groups;
   }
 
   /** Exact answer (one Redis round trip). `bucket` saves a flag lookup when the caller knows it. */
@@ -127,9 +177,9 @@ export class RatchetService {
   }
 
   /**
-   * Which of these users are enabled: one script call, so a single Redis round trip whatever
-   * their number and less client CPU than a pipeline. Buckets are the flag's, computed by the
-   * caller. Single Redis only, like WRITE_SETS. PostgreSQL answers instead when the flag's sets
+   * Which of these users are enabled: one script call (one per slab in a cluster), so a single
+   * round trip whatever their number and less client CPU than a pipeline. Buckets are the
+   * flag's, computed by the caller. PostgreSQL answers instead when the flag's sets
    * are incomplete or Redis does not answer.
    */
   async enabledAmong(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[]> {
@@ -147,14 +197,31 @@ export class RatchetService {
     return found;
   }
 
+  /** One script call: on a single Redis for all the users, in a cluster one per slab they fall in. */
   private async lookupInRedis(flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<boolean[] | 'unsynced'> {
+    if (!this.redis.cluster) {
+      const reply = await this.areMembers(this.redis.groupKey(this.flagGroup(flagId), 'synced'), flagId, users);
+      return Array.isArray(reply) ? reply.map((n) => n === 1) : 'unsynced';
+    }
+    const out = new Array<boolean>(users.length);
+    const complete = await Promise.all(
+      [...this.bySlab(flagId, users)].map(async ([marker, slab]) => {
+        const reply = await this.areMembers(marker, flagId, slab);
+        if (!Array.isArray(reply)) return false;
+        slab.forEach((u, i) => (out[u.at] = reply[i] === 1));
+        return true;
+      }),
+    );
+    return complete.every(Boolean) ? out : 'unsynced';
+  }
+
+  private async areMembers(marker: string, flagId: bigint, users: ReadonlyArray<EnabledUser>): Promise<number[] | number> {
     const client = this.redis.failFast();
-    const args = [this.syncedKey(flagId), ...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];
-    const reply = (await client.evalsha(ARE_MEMBERS_SHA, users.length + 1, ...args).catch((err: unknown) => {
+    const args = [marker, ...users.map((u) => this.setKey(flagId, u.bucket, u.userId)), ...users.map((u) => u.userId.toString())];
+    return (await client.evalsha(ARE_MEMBERS_SHA, users.length + 1, ...args).catch((err: unknown) => {
       if (!String(err).includes('NOSCRIPT')) throw err;
       return client.eval(ARE_MEMBERS, users.length + 1, ...args); // first call, or Redis restarted: loads the script
     })) as number[] | number;
-    return Array.isArray(reply) ? reply.map((n) => n === 1) : 'unsynced';
   }
 
   /** Whether any user of this flag may be enabled at all (this replica's copy of the bitmap, or a suspect flag). */
@@ -199,7 +266,7 @@ export class RatchetService {
   /** Ends the PostgreSQL fallback of a flag once Redis says its sets are complete and the bitmap is loaded. */
   async settleIfSynced(flagId: string): Promise<boolean> {
     if (!this.suspects.has(flagId)) return true;
-    if (!(await this.redis.client.exists(this.syncedKey(flagId)))) return false;
+    if (!(await this.isSynced(BigInt(flagId)))) return false;
     await this.loadBitmap(flagId);
     this.suspects.delete(flagId);
     this.log.log(`the ratchet of flag ${flagId} is complete in Redis again; lookups left PostgreSQL`);
@@ -208,7 +275,8 @@ export class RatchetService {
 
   /** Whether the flag's sets are marked complete in Redis (a replica starting checks before it serves). */
   async isSynced(flagId: bigint): Promise<boolean> {
-    return (await this.redis.client.exists(this.syncedKey(flagId))) === 1;
+    const found = await Promise.all(this.syncedKeys(flagId).map((k) => this.redis.client.exists(k)));
+    return found.every((n) => n === 1);
   }
 
   private setBits(flagId: string, buckets: readonly number[]): void {
@@ -241,24 +309,28 @@ export class RatchetService {
    * the marker stays missing and the next pass starts over. Returns whether it rebuilt.
    */
   async ensureSynced(flagId: bigint): Promise<boolean> {
-    if (await this.redis.client.exists(this.syncedKey(flagId))) return false;
-    const lock = this.redis.key('ratchet', flagId, 'rebuild-lock');
+    if (await this.isSynced(flagId)) return false;
+    const lock = this.redis.groupKey(this.flagGroup(flagId), 'rebuild-lock');
     const token = randomUUID();
     if ((await this.redis.client.set(lock, token, 'PX', 120_000, 'NX')) !== 'OK') return false;
+    // in a cluster each slab's marker is set under a lock in its own slot (see syncedKeys)
+    const marks = this.syncedKeys(flagId).map((marker) => ({ marker, lock: marker.replace(/:synced$/, ':rebuild-lock') }));
+    const locks = marks.map((m) => m.lock);
     try {
+      await Promise.all(locks.filter((k) => k !== lock).map((k) => this.redis.client.set(k, token, 'PX', 120_000)));
       let total = 0;
       for (const campaignId of await this.repo.campaignIdsOfFlag(flagId)) {
         for (let after = 0n; ; ) {
           const page = await this.repo.enabledUsersPage(campaignId, after, REBUILD_PAGE);
           if (page.length === 0) break;
           await this.write(flagId, page);
-          await this.redis.client.pexpire(lock, 120_000);
+          await Promise.all(locks.map((k) => this.redis.client.pexpire(k, 120_000)));
           total += page.length;
           after = page[page.length - 1].userId;
         }
       }
-      const marked = await this.redis.client.eval(MARK_IF_LOCKED, 2, lock, this.syncedKey(flagId), token, String(Date.now()));
-      if (marked !== 1) {
+      const marked = await Promise.all(marks.map((m) => this.redis.client.eval(MARK_IF_LOCKED, 2, m.lock, m.marker, token, String(Date.now()))));
+      if (marked.some((n) => n !== 1)) {
         this.log.warn(`the ratchet of flag ${flagId} lost its rebuild lock mid-rebuild (Redis flushed?); the next pass rebuilds it`);
         return false;
       }
@@ -266,7 +338,7 @@ export class RatchetService {
       await this.redis.client.publish(this.channel, JSON.stringify({ f: String(flagId) } satisfies RatchetNotice));
       return true;
     } finally {
-      await this.redis.client.eval(DEL_IF_LOCKED, 1, lock, token);
+      await Promise.all(locks.map((k) => this.redis.client.eval(DEL_IF_LOCKED, 1, k, token)));
     }
   }
 }

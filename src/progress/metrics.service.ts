@@ -12,7 +12,7 @@ import { STATES } from './progress.types';
 /** Below the chart's scrape timeout (10 s): a dependency that hangs must not fail the whole scrape. */
 const FILL_TIMEOUT_MS = 3000;
 const STATUSES = ['running', 'paused', 'halted', 'completed'] as const;
-const VERDICTS = ['ok', 'throttle', 'pause', 'halt'] as const;
+const VERDICTS = ['ok', 'hold', 'throttle', 'pause', 'halt'] as const;
 
 /** Figures of the whole installation: exported by one replica only. */
 const GLOBAL_GAUGES = (

@@ -38,6 +38,7 @@ const SCENARIOS: Array<[string, Values]> = [
   ['ci/minimal-values.yaml', values(minimal)],
   ['ci/production-values.yaml', values(ciValueFiles().get('production-values.yaml')!)],
   ['ci/demo-values.yaml', values(ciValueFiles().get('demo-values.yaml')!)],
+  ['KEDA on the wait list of a Redis Cluster', values(minimal, { worker: { keda: { enabled: true, trigger: 'queue', redis: { address: 'redis-0:6379,redis-1:6379', cluster: true } } } })],
   ['everything optional off', values(minimal, {
     serviceAccount: { create: false }, migrations: { enabled: false }, worker: { metrics: { port: 0 }, pdb: { enabled: false } },
     api: { autoscaling: { enabled: false }, pdb: { enabled: false }, preStopSleepSeconds: 0 }, tests: { enabled: false },
@@ -171,6 +172,10 @@ describe.each(SCENARIOS)('the chart rendered with %s', (_name, v) => {
       expect(trigger.type).toBe('prometheus');
       // one API replica exports the demand (metrics per pod), so the sum over pods counts it once
       expect(trigger.metadata).toMatchObject({ serverAddress: vals.worker.keda.prometheus.serverAddress, query: 'sum(cutover_campaign_demand_users{namespace="cutover"})', threshold: String(vals.worker.keda.prometheus.usersPerWorker) });
+    } else if (vals.worker.keda.redis.cluster) {
+      // BullMQ's keys carry the {bull} hash tag in a cluster (docs/operations.md "Redis Cluster")
+      expect(trigger.type).toBe('redis-cluster');
+      expect(trigger.metadata).toMatchObject({ addresses: vals.worker.keda.redis.address, listName: `${vals.config.REDIS_PREFIX}:{bull}:migration:wait`, listLength: String(vals.worker.keda.listLength) });
     } else {
       expect(trigger.type).toBe('redis');
       expect(trigger.metadata).toMatchObject({ address: vals.worker.keda.redis.address, listName: `${vals.config.REDIS_PREFIX}:bull:migration:wait`, listLength: String(vals.worker.keda.listLength) });

@@ -1,3 +1,4 @@
+import { bullPrefix } from '../../src/core/redis/redis-topology';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHART, TEMPLATES, hasPath, loadValues, readText, templateFiles } from './chart';
@@ -104,9 +105,11 @@ describe('chart templates', () => {
   it('scales workers on the BullMQ wait list of the migration queue', () => {
     const helpers = readText(TEMPLATES, '_helpers.tpl');
     const queues = readText(CHART, '..', '..', 'src', 'core', 'queue', 'queue.constants.ts');
-    const module = readText(CHART, '..', '..', 'src', 'core', 'queue', 'queue.module.ts');
     expect(queues).toMatch(/migration: 'migration'/);
-    expect(module).toContain('prefix: `${config.redis.prefix}:bull`');
+    // the queue module prefixes BullMQ's keys with bullPrefix(): the chart must spell the same
+    expect(bullPrefix(false, 'P')).toBe('P:bull');
+    expect(bullPrefix(true, 'P')).toBe('P:{bull}');
     expect(helpers).toContain('printf "%s:bull:migration:wait" (default "cutover" .Values.config.REDIS_PREFIX)');
+    expect(helpers).toContain('printf "%s:{bull}:migration:wait" (default "cutover" .Values.config.REDIS_PREFIX)');
   });
 });

@@ -30,7 +30,8 @@ describe('CLI help states the key each command needs', () => {
 
   it('covers every command group', () => {
     expect(commands.map((c) => c.name).sort()).toEqual([
-      'campaign approve', 'campaign complete', 'campaign explain', 'campaign halt', 'campaign pause', 'campaign progress', 'campaign promote', 'campaign resume', 'campaign start', 'campaign watch',
+      'campaign approve', 'campaign complete', 'campaign explain', 'campaign guardrails', 'campaign halt', 'campaign pause', 'campaign progress', 'campaign promote', 'campaign resume',
+      'campaign set-guardrails', 'campaign start', 'campaign watch',
       'campaigns list',
       'flags conversation', 'flags get', 'flags kill', 'flags list', 'flags revive', 'flags set-rollout',
       'keys create', 'keys list', 'keys revoke',

@@ -115,6 +115,18 @@ describe('cutover CLI (built bin/cutover.js against a running API)', () => {
     expect(updated).toMatchObject({ id: '3', e2eeCapable: true, appVersion: '6.4.1' });
   });
 
+  it('creates a webhook with --endpoint while the global --url still names the API', async () => {
+    const created = await runCli(['webhooks', 'create', '--name', 'pager', '--endpoint', 'https://hooks.example/cutover', '--events', 'flag.killed,campaign.halted', '--url', env.CUTOVER_URL, '--json'], env);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const body = JSON.parse(created.stdout);
+    expect(body.webhook).toMatchObject({ name: 'pager', url: 'https://hooks.example/cutover' });
+    expect([...body.webhook.events].sort()).toEqual(['campaign.halted', 'flag.killed']);
+    expect(body.secret).toEqual(expect.any(String));
+    const list = await runCli(['webhooks', 'list'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('https://hooks.example/cutover');
+  });
+
   it('exits 1 for API and usage errors, 2 when the API is unreachable, 3 without a key', async () => {
     const missing = await runCli(['users', 'get', '999999999'], env);
     expect(missing.code).toBe(1);

@@ -73,7 +73,10 @@ describe('dashboard in headless Chromium against the real engine', () => {
         { percent: 80, holdMinutes: 60, requiresApproval: true },
         { percent: 100, holdSeconds: 20, pointOfNoReturn: true },
       ],
-      guardrails: [{ metric: 'failure_ratio', threshold: 0.5, windowSeconds: 300, action: 'pause' }],
+      guardrails: [
+        { metric: 'failure_ratio', threshold: 0.5, windowSeconds: 300, action: 'pause' },
+        { metric: 'db_oldest_xact_age_seconds', threshold: 3600, windowSeconds: 60, action: 'hold' },
+      ],
     });
     browser = await launchChromium();
   }, 120_000);
@@ -118,7 +121,12 @@ describe('dashboard in headless Chromium against the real engine', () => {
     expect(await text(page, '#ramp-note')).toMatch(/^Holding step 1 of 3: \d+ min( \d+ s)? left\.$/);
     await waitText(page, '[data-testid=guardrails]', /ramp waits: step 1 of 3 holds for/);
     expect(await text(page, '[data-testid=guardrails]')).toMatch(/^(Healthy|No evaluation yet) · ramp waits: step 1 of 3 holds for \d+ min( \d+ s)? more · checked /);
-    expect(await text(page, '#guard-rules')).toBe('failure_ratio > 0.5 over 5 min → pause');
+    // an external rule (database health) shows its last reading
+    await page.waitForFunction(() => /· last /.test(document.querySelector('#guard-rules')?.textContent ?? ''));
+    expect(await page.$$eval('#guard-rules li', (ls: any[]) => ls.map((l) => l.textContent))).toEqual([
+      'failure_ratio > 0.5 over 5 min → pause',
+      expect.stringMatching(/^db_oldest_xact_age_seconds > 3600 over 1 min → hold · last \d+(\.\d+)?$/),
+    ]);
     await page.waitForFunction(() => document.querySelectorAll('.charts [data-x-ticks]').length === 3);
     await page.waitForFunction(() => JSON.parse(document.querySelector('#chart-enabled').dataset.xTicks).length >= 2);
     await screenshot(page, 'running', true);

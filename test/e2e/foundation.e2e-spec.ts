@@ -43,6 +43,14 @@ describe('foundation: health, auth, keys, audit and bad input', () => {
     expect(big.body).toMatchObject({ code: 'request.body_too_large' });
   });
 
+  it('answers a body that is not JSON (text/plain included) with a 415', async () => {
+    for (const type of ['text/plain', 'application/xml']) {
+      const r = await api.request('POST', '/api/v1/keys', { rawBody: '{"name":"x","role":"viewer"}', headers: { 'content-type': type } });
+      expect(r.status).toBe(415);
+      expect(r.body).toMatchObject({ code: 'request.unsupported_media_type' });
+    }
+  });
+
   it('rejects a missing or unknown key with 401 and a weaker role with 403', async () => {
     expect((await api.request('GET', '/api/v1/keys', { key: null })).body).toMatchObject({ code: 'auth.unauthorized' });
     const unknown = await api.request('GET', '/api/v1/keys', { key: 'co_abcdefgh_ABCDEFGHIJKLMNOPQRSTUVWX' });

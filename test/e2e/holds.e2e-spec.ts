@@ -182,7 +182,7 @@ describe('holds, forecast and explain during a ramp', () => {
     expect(unknown.body.code).toBe('user.not_found');
     const malformed = await api.request('GET', `/api/v1/campaigns/holdme/users/abc`);
     expect(malformed.status).toBe(400);
-    expect(malformed.body.details[0].field).toBe('param.userId');
+    expect(malformed.body.details[0].field).toBe('params.userId');
     const viewer = await api.newKey('viewer');
     expect((await api.request('POST', `/api/v1/campaigns/holdme/holds`, { key: viewer, body: { filter: { countries: ['US'] }, reason: 'nope nope' } })).status).toBe(403);
   }, 60_000);

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { testQueue } from '../support/test-env';
 import { batchJobId } from '../../src/rollout/campaigns/campaign-jobs';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { act, createCampaign, createFlag } from './migration.helpers';
@@ -24,7 +25,7 @@ describe('a batch whose job failed for good', () => {
     api = await startTestApi(env);
     worker = await startTestWorker(env);
     db = await TestDb.connect(env);
-    queue = new Queue('migration', { connection: { url: env.config.redis.url }, prefix: `${env.config.redis.prefix}:bull` });
+    queue = testQueue('migration', env.config.redis.url, env.config.redis.prefix);
     await db.seedUsers(USERS);
     await createFlag(api, 'lost-job', 0);
   }, 60_000);

@@ -1,5 +1,6 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature, type Client } from '@openfeature/server-sdk';
+import { deleteRedisMatching } from '../../src/core/redis/delete-prefix';
 import { bucketOf } from '../../src/flags/bucketing';
 import { startTestApi, type TestApi } from '../support/app';
 import { TestDb } from '../support/test-db';
@@ -234,18 +235,19 @@ describe('OFREP over raw HTTP: error shapes, bulk, ETag, auth, events', () => {
     expect(await answer(users[1])).toMatchObject({ value: true });
     expect(await answer(users[2])).toMatchObject({ value: false, reason: 'DISABLED' });
 
-    const redis = api.app.get((await import('../../src/core/redis/redis.service')).RedisService).client;
+    const redisService = api.app.get((await import('../../src/core/redis/redis.service')).RedisService);
+    const redis = redisService.client;
     // let the first rebuild of this new flag finish, so that what follows is a loss after a sync
-    await waitFor('the first ratchet sync', () => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:synced`), (n) => n === 1, 20_000, 20);
-    await waitFor('the rebuild lock released', () => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:rebuild-lock`), (n) => n === 0, 20_000, 20);
-    const lost = await redis.keys(`${api.env.config.redis.prefix}:ratchet:${flag.id}:*`);
-    expect(lost.length).toBeGreaterThan(0);
-    await redis.del(...lost);
+    await waitFor('the first ratchet sync', () => ratchet.isSynced(BigInt(flag.id)), (ok) => ok, 20_000, 20);
+    await waitFor('the rebuild lock released', () => redis.exists(redisService.groupKey(['ratchet', flag.id], 'rebuild-lock')), (n) => n === 0, 20_000, 20);
+    // every key of the flag's ratchet, on a single Redis (`p:ratchet:F:…`) or a cluster (`p:{ratchet:F…}…`)
+    const lost = await deleteRedisMatching(api.env.config.redis.url, `${api.env.config.redis.prefix}:*ratchet:${flag.id}[:}]*`);
+    expect(lost).toBeGreaterThan(0);
     // never off while the sets are gone: PostgreSQL answers until the rebuild marks them complete
     expect(await ratchet.isEnabled(BigInt(flag.id), users[0])).toBe(true);
     expect(await answer(users[0])).toMatchObject({ value: true, metadata: { ratchet: 'enabled' } });
     expect(await ratchet.isEnabled(BigInt(flag.id), users[2])).toBe(false);
-    await waitFor('the ratchet rebuilt', () => redis.exists(`${api.env.config.redis.prefix}:ratchet:${flag.id}:synced`), (n) => n === 1, 20_000, 20);
+    await waitFor('the ratchet rebuilt', () => ratchet.isSynced(BigInt(flag.id)), (ok) => ok, 20_000, 20);
     expect(await ratchet.isEnabled(BigInt(flag.id), users[0])).toBe(true);
     expect(await ratchet.isEnabled(BigInt(flag.id), users[2])).toBe(false);
     expect(await answer(users[0])).toMatchObject({ value: true, metadata: { ratchet: 'enabled' } });

@@ -130,7 +130,7 @@ describe('progress API: counts, rates, backlog, history, stream and metrics', ()
     expect((await api.request('GET', '/api/v1/campaigns/999999/progress')).status).toBe(404);
     const bad = await api.request('GET', '/api/v1/campaigns/Bad%20Key!/progress');
     expect(bad.status).toBe(400);
-    expect(bad.body.details[0].field).toBe('param.id');
+    expect(bad.body.details[0].field).toBe('params.id');
     expect((await api.request('GET', '/api/v1/campaigns/x/progress', { key: null })).status).toBe(401);
     const c = await fx.campaign();
     const badQuery = await api.request('GET', `/api/v1/campaigns/${c.key}/progress/history?resolution=week&since=yesterday`);

@@ -1,4 +1,5 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { testQueue } from '../support/test-env';
 import { startTestApi, type TestApi } from '../support/app';
 
 describe('users: read and change one user; eligibility changes enqueue users-reassess', () => {
@@ -12,7 +13,7 @@ describe('users: read and change one user; eligibility changes enqueue users-rea
     operator = await api.newKey('operator');
     viewer = await api.newKey('viewer');
     const { redis } = api.env.config;
-    control = new Queue('control', { connection: { url: redis.url }, prefix: `${redis.prefix}:bull` });
+    control = testQueue('control', redis.url, redis.prefix);
     const rows = [
       { id: '5001', country: 'DE', platform: 'android', appVersion: '5.8.1', e2eeCapable: false, attributes: { devices: 2 } },
       { id: '5002', country: 'BR', platform: 'ios', appVersion: '6.4.0', e2eeCapable: true },
@@ -46,7 +47,7 @@ describe('users: read and change one user; eligibility changes enqueue users-rea
     expect((await api.request('GET', '/api/v1/users/999', { key: viewer })).body).toMatchObject({ code: 'user.not_found' });
     const bad = await api.request('GET', '/api/v1/users/abc', { key: viewer });
     expect(bad.status).toBe(400);
-    expect(bad.body.details[0].field).toBe('param.id');
+    expect(bad.body.details[0].field).toBe('params.id');
   });
 
   it('names each invalid field and needs an operator', async () => {

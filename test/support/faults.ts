@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { generateApiKey } from '../../src/core/auth/api-key-format';
 import { deleteRedisPrefix } from '../../src/core/redis/delete-prefix';
-import { createTestDatabase, redisUrl, testRedisPrefix } from './test-env';
+import { createTestDatabase, redisUrl, testQueue, testRedisPrefix } from './test-env';
+import { createRedis } from '../../src/core/redis/redis.service';
 import { STATES, TestDb } from './test-db';
 import { sleep, waitFor } from './wait';
 
@@ -429,7 +430,7 @@ export async function checkIntegrity(db: TestDb, redisUrlForEffects: string, pre
   const [repairs] = await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'campaign.counters_repaired' AND entity_id = $1`, [campaignId]);
   if (repairs.n !== 0) problems.push(`the reconciler repaired the counters ${repairs.n} times`);
 
-  const redis = new Redis(redisUrlForEffects, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = createRedis(redisUrlForEffects, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   let effects: string[];
   let calls: Record<string, string>;
@@ -481,9 +482,8 @@ export async function diagnose(db: TestDb, campaignId: string, stack?: FaultStac
   const eligible = await db.query(`SELECT bucket, attempts, last_error FROM user_migrations WHERE campaign_id = $1 AND state IN ('eligible','enrolling','legacy') ORDER BY bucket LIMIT 5`, [campaignId]).catch(() => []);
   out.push(`unsettled users ${JSON.stringify(eligible)}`);
   if (stack) {
-    const { Queue } = await import('bullmq');
     for (const name of ['migration', 'control']) {
-      const q = new Queue(name, { connection: { url: stack.redisUrl }, prefix: `${stack.prefix}:bull` });
+      const q = testQueue(name, stack.redisUrl, stack.prefix);
       out.push(`queue ${name} ${JSON.stringify(await q.getJobCounts())}`);
       const failed = await q.getFailed(0, 3);
       for (const j of failed) out.push(`  failed ${j.id}: ${j.failedReason}`);

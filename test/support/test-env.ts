@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
+import { createRedis } from '../../src/core/redis/redis.service';
+import { bullPrefix } from '../../src/core/redis/redis-topology';
 
 /** Base URLs the test suite talks to (set by scripts/services.sh, or the machine defaults). */
 export function baseDatabaseUrl(): string {
@@ -53,4 +56,18 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
 
 export function testRedisPrefix(): string {
   return `t${randomBytes(5).toString('hex')}`;
+}
+
+/** A BullMQ queue of a test's Redis prefix, on a single Redis or a cluster (closing it closes its connection). */
+export function testQueue(name: string, url: string, prefix: string): Queue {
+  const cluster = /^rediss?\+cluster:/.test(url);
+  if (!cluster) return new Queue(name, { connection: { url }, prefix: bullPrefix(false, prefix) });
+  const connection = createRedis(url, { enableAutoPipelining: false });
+  const queue = new Queue(name, { connection, prefix: bullPrefix(true, prefix) });
+  const close = queue.close.bind(queue);
+  queue.close = async () => {
+    await close();
+    await connection.quit();
+  };
+  return queue;
 }

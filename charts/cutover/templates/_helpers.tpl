@@ -95,7 +95,11 @@ already holds (so that upgrades keep it), else a new one.
 
 {{/* The BullMQ wait list of the migration queue (src/core/queue: prefix `<REDIS_PREFIX>:bull`). */}}
 {{- define "cutover.migrationWaitList" -}}
+{{- if .Values.worker.keda.redis.cluster -}}
+{{- printf "%s:{bull}:migration:wait" (default "cutover" .Values.config.REDIS_PREFIX) -}}
+{{- else -}}
 {{- printf "%s:bull:migration:wait" (default "cutover" .Values.config.REDIS_PREFIX) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "cutover.workerShutdownGraceMs" -}}

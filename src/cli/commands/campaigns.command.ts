@@ -8,6 +8,7 @@ import { formatInt, keyValues, table, type Output } from '../output';
 import { apiCommand } from '../needs';
 import type { Agrees, ApiSchema } from '../api-types';
 import { MIGRATION_STATES } from '../../rollout/state/migration-states';
+import { registerGuardrails } from './guardrails.command';
 
 const STATES = MIGRATION_STATES;
 /** Each lifecycle or ramp action: its help and the least role its API route needs. */
@@ -209,6 +210,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out().result(c, (v) => keyValues([['campaign', `${v.key} (id ${v.id})`], ['status', v.status], ['version', v.version]]));
       });
   }
+
+  registerGuardrails(campaign, ctx, campaignRef);
 
   apiCommand(campaign, 'halt', 'halt intake: admit nobody new, drop queued work, never revert anyone', {
     role: 'operator',

@@ -54,11 +54,12 @@ export function register(program: Command, ctx: CliContext): void {
 
   apiCommand(hooks, 'create', 'subscribe a URL; the signing secret is printed once', { role: 'admin', routes: ['POST /api/v1/webhooks'] })
     .requiredOption('--name <name>', 'who receives it')
-    .requiredOption('--url <url>', 'http(s) URL that receives a signed POST per event')
+    // not --url: that is the global option naming the API, and commander reads it after the subcommand too
+    .requiredOption('--endpoint <url>', 'http(s) URL that receives a signed POST per event')
     .requiredOption('--events <list>', `comma-separated: ${EVENT_TYPES.join(', ')}`, eventList)
     .option('--slack', 'send Slack incoming-webhook bodies ({"text": ...})')
-    .action(async (o: { name: string; url: string; events: string[]; slack?: boolean }) => {
-      const res = await ctx.client().post<{ webhook: WebhookView; secret: string }>('/api/v1/webhooks', { name: o.name, url: o.url, events: o.events, format: o.slack ? 'slack' : 'json' });
+    .action(async (o: { name: string; endpoint: string; events: string[]; slack?: boolean }) => {
+      const res = await ctx.client().post<{ webhook: WebhookView; secret: string }>('/api/v1/webhooks', { name: o.name, url: o.endpoint, events: o.events, format: o.slack ? 'slack' : 'json' });
       ctx.out().result(res, (r) => keyValues([['id', r.webhook.id], ['url', r.webhook.url], ['events', r.webhook.events.join(',')], ['secret', r.secret]]) + 'Store the secret now: it is not shown again.');
     });
 

@@ -40,7 +40,7 @@ describe('API keys', () => {
     expect(await prisma.apiKey.count()).toBe(1);
     expect(await prisma.auditEvent.count({ where: { action: 'api_key.created' } })).toBe(1);
     expect(await apps[1].get(ApiKeysService).authenticate(env.adminKey)).toMatchObject({ role: 'admin' });
-    expect(await app.get(ApiKeysService).authenticate(env.adminKey.slice(0, -1) + 'x')).toBeNull();
+    expect(await app.get(ApiKeysService).authenticate(env.adminKey.slice(0, -1) + (env.adminKey.endsWith('x') ? 'y' : 'x'))).toBeNull();
     await Promise.all(apps.slice(1).map((a) => a.close()));
   });
 

@@ -40,6 +40,9 @@ export function parseJsonBody(raw: Buffer): unknown {
 /** Replaces Fastify's JSON parser (which reports every malformed body as an empty one) with parseJsonBody. */
 export function useJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
+  // Fastify also accepts text/plain as a string, which then failed validation as "expected
+  // object"; the API speaks JSON only, so such a body is a 415 like any other media type.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body as Buffer));

@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { cutoverMetrics } from '../metrics/metrics';
 import { RedisService } from './redis.service';
+import { bullPrefix } from './redis-topology';
 
 /** KEYS: the epoch key; ARGV: a candidate epoch. Sets it when absent, returns the one in force. */
 const CLAIM = `redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])`;
@@ -31,7 +32,9 @@ export class RedisEpoch implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.key = redis.key('epoch');
+    // in a cluster a node can lose its slots alone: the epoch shares the slot of BullMQ's keys
+    // (bullPrefix), whose loss is the one that stalls the engine (schedules, queued jobs)
+    this.key = redis.cluster ? `${bullPrefix(true, redis.prefix)}:epoch` : redis.key('epoch');
   }
 
   /** Register in onModuleInit or earlier: the first check runs at application bootstrap. */

@@ -33,7 +33,8 @@ export function parseOrThrow<S extends ZodType>(schema: S, value: unknown, locat
 export class ZodPipe<S extends ZodType> implements PipeTransform<unknown, z.infer<S>> {
   constructor(readonly schema: S) {}
   transform(value: unknown, metadata: ArgumentMetadata): z.infer<S> {
-    const location = metadata.type === 'custom' ? undefined : metadata.type;
+    // Nest calls path parameters 'param'; the input guard and the docs name them 'params.<name>'.
+    const location = metadata.type === 'custom' ? undefined : metadata.type === 'param' ? 'params' : metadata.type;
     return parseOrThrow(this.schema, metadata.type === 'body' && value === undefined ? {} : value, location);
   }
 }

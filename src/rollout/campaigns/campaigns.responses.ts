@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dateTime, idString, nullableDateTime, pageOf } from '../../core/http/openapi/response-schemas';
 import { CAMPAIGN_STATUSES } from './campaigns.types';
-import { GUARDRAIL_ACTIONS, GUARDRAIL_METRICS } from './guardrails';
+import { COMPARISONS, GUARDRAIL_ACTIONS, GUARDRAIL_METRICS, QUERY_ERROR_OUTCOMES } from './guardrails';
 
 const stateCounts = z.record(z.string(), z.number().int()).meta({ description: 'users per migration state' });
 
@@ -16,10 +16,21 @@ export const rampStepView = z
   .meta({ id: 'RampStep' });
 
 export const guardrailRuleView = z
-  .object({ metric: z.enum(GUARDRAIL_METRICS), threshold: z.number(), windowSeconds: z.number().int(), action: z.enum(GUARDRAIL_ACTIONS), minSamples: z.number().int() })
+  .object({
+    metric: z.enum(GUARDRAIL_METRICS),
+    threshold: z.number(),
+    windowSeconds: z.number().int(),
+    action: z.enum(GUARDRAIL_ACTIONS),
+    minSamples: z.number().int(),
+    query: z.string().optional().meta({ description: 'prometheus rules: the PromQL expression' }),
+    comparison: z.enum(COMPARISONS).optional(),
+    onQueryError: z.enum(QUERY_ERROR_OUTCOMES).optional(),
+  })
   .meta({ id: 'GuardrailRule' });
 
-const guardrailState = z.record(z.string(), z.unknown()).meta({ description: 'the ramp controller\'s last guardrail evaluation: verdict, trips, measured values, evaluatedAt' });
+const guardrailState = z.record(z.string(), z.unknown()).meta({
+  description: "the ramp controller's last guardrail evaluation: verdict, trips, measured values (external rules with status ok, no_data or error), failures (external reads that failed), evaluatedAt",
+});
 
 export const campaignSchema = z
   .object({

@@ -6,7 +6,8 @@ import { Clock } from '../../core/clock/clock';
 import { DomainError } from '../../core/errors/domain-error';
 import { cutoverMetrics } from '../../core/metrics/metrics';
 import { CampaignsService } from './campaigns.service';
-import { evaluateGuardrails, newTrips, type BacklogFigures, type GuardrailEvaluation, type Trip, type WindowFigures } from './guardrails';
+import { GuardrailSignalsService } from './guardrail-signals.service';
+import { describeTrip, evaluateGuardrails, newFailures, newTrips, sameTrip, type BacklogFigures, type GuardrailEvaluation, type Trip, type WindowFigures } from './guardrails';
 import { nextPace, paceDirection, type AimdParams, type PaceDirection } from './pace-aimd';
 import type { GuardrailVerdict } from './ramp-plan';
 import { RampRepository, type GuardrailStateJson, type RampCampaign } from './ramp.repository';
@@ -22,9 +23,6 @@ export interface HealthCheck {
   stopped: boolean;
 }
 
-const sameTrip = (a: Pick<Trip, 'metric' | 'windowSeconds' | 'action'>, b: Pick<Trip, 'metric' | 'windowSeconds' | 'action'>) =>
-  a.metric === b.metric && a.windowSeconds === b.windowSeconds && a.action === b.action;
-
 /**
  * Guardrails and pace, once per tick per campaign: measure the windows, decide, record the
  * state (compare-and-set, so one controller of several records and audits a trip), adapt
@@ -38,6 +36,7 @@ export class GuardrailsService {
     private readonly repo: RampRepository,
     private readonly campaigns: CampaignsService,
     private readonly audit: AuditService,
+    private readonly signals: GuardrailSignalsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -46,10 +45,11 @@ export class GuardrailsService {
     const prev = c.guardrailState;
     const windows = await this.windows(c, prev.windowStartAt ? new Date(prev.windowStartAt) : null);
     const paceWaitSeconds = this.paceWait(c, backlog);
-    const evaluation = evaluateGuardrails(c.rules, (w) => windows[String(w)], { ...backlog, paceWaitSeconds });
+    const signals = await this.signals.read(c.rules, prev.walSample);
+    const evaluation = evaluateGuardrails(c.rules, (w) => windows[String(w)], { ...backlog, paceWaitSeconds }, (i) => signals.readings[i]);
     const verdict = evaluation.verdict;
     const stop = verdict === 'pause' || verdict === 'halt';
-    const dir = c.steps.length > 0 || c.rules.length > 0 ? paceDirection({ throttled: verdict === 'throttle', oldestQueuedAgeSeconds: backlog.oldestQueuedAgeSeconds, paceWaitSeconds }, this.aimd(c)) : null;
+    const dir = this.direction(c, verdict, backlog, paceWaitSeconds);
     const pace = dir ? nextPace(c.paceUsersPerSecond, dir, this.aimd(c)) : c.paceUsersPerSecond;
     const next: GuardrailStateJson = {
       healthy: verdict === 'ok',
@@ -57,6 +57,8 @@ export class GuardrailsService {
       verdict,
       trips: evaluation.trips,
       measured: evaluation.measured,
+      failures: evaluation.failures,
+      ...(signals.walSample && { walSample: signals.walSample }),
       evaluatedAt: this.clock.now().toISOString(),
       windowStartAt: stop ? (await this.repo.dbNow()).toISOString() : (prev.windowStartAt ?? null),
       paceDirection: dir ?? undefined,
@@ -64,15 +66,24 @@ export class GuardrailsService {
     };
     const fresh = newTrips(prev.trips ?? [], evaluation.trips);
     const cleared = (prev.trips ?? []).filter((t) => !evaluation.trips.some((n) => sameTrip(n, t)));
+    const failed = newFailures(prev.failures ?? [], evaluation.failures);
+    const recovered = (prev.failures ?? []).length > 0 && evaluation.failures.length === 0;
     const won = await this.repo.prisma.transaction(async (tx) => {
       if (!(await this.repo.casObserved(c.id, prev, next, pace, tx))) return false;
       for (const trip of fresh) {
         await this.audit.record(
-          { actor: RAMP_ACTOR, action: 'campaign.guardrail_tripped', entityType: 'campaign', entityId: String(c.id), before: { trips: prev.trips ?? [] }, after: { trip, measured: evaluation.measured, windows, backlog, pace }, reason: describe(trip) },
+          { actor: RAMP_ACTOR, action: 'campaign.guardrail_tripped', entityType: 'campaign', entityId: String(c.id), before: { trips: prev.trips ?? [] }, after: { trip, measured: evaluation.measured, windows, backlog, pace }, reason: describeTrip(trip) },
           tx,
         );
       }
-      if (cleared.length > 0 && evaluation.trips.length === 0) {
+      for (const f of failed) {
+        const reason = `${f.metric}${f.query ? ` ${f.query}` : ''} could not be read: ${f.error} → ${f.outcome === 'hold' ? 'step held' : 'ignored'}`;
+        await this.audit.record(
+          { actor: RAMP_ACTOR, action: 'campaign.guardrail_query_failed', entityType: 'campaign', entityId: String(c.id), before: { failures: prev.failures ?? [] }, after: { failure: f, measured: evaluation.measured }, reason },
+          tx,
+        );
+      }
+      if ((cleared.length > 0 || recovered) && evaluation.trips.length === 0 && evaluation.failures.length === 0) {
         await this.audit.record(
           { actor: RAMP_ACTOR, action: 'campaign.guardrail_cleared', entityType: 'campaign', entityId: String(c.id), before: { trips: prev.trips ?? [] }, after: { trips: [], measured: evaluation.measured, windows, backlog, pace }, reason: 'guardrails healthy again' },
           tx,
@@ -87,7 +98,7 @@ export class GuardrailsService {
 
   /** Pause or halt through the lifecycle (audited there as well); a lost race is retried once. */
   private async stop(c: RampCampaign, verdict: 'pause' | 'halt', trips: Trip[]): Promise<boolean> {
-    const reason = `guardrail ${trips.filter((t) => t.action === verdict).map(describe).join('; ')}`;
+    const reason = `guardrail ${trips.filter((t) => t.action === verdict).map(describeTrip).join('; ')}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       const cur = await this.campaigns.get(String(c.id));
       if (cur.status !== 'running') return false;
@@ -108,6 +119,13 @@ export class GuardrailsService {
     return out;
   }
 
+  /** A hold keeps the pace where it is; a throttle backs off; otherwise AIMD on the queue age. */
+  private direction(c: RampCampaign, verdict: GuardrailVerdict, backlog: BacklogFigures, paceWaitSeconds: number): PaceDirection | null {
+    if (c.steps.length === 0 && c.rules.length === 0) return null;
+    if (verdict === 'hold') return 'hold';
+    return paceDirection({ throttled: verdict === 'throttle', oldestQueuedAgeSeconds: backlog.oldestQueuedAgeSeconds, paceWaitSeconds }, this.aimd(c));
+  }
+
   private aimd(c: RampCampaign): AimdParams {
     const r = this.config.ramp;
     return {
@@ -122,9 +140,4 @@ export class GuardrailsService {
   private paceWait(c: RampCampaign, b: BacklogFigures): number {
     return c.paceUsersPerSecond > 0 ? (b.backlogBatches * c.pacing.batchSize) / c.paceUsersPerSecond : 0;
   }
-}
-
-function describe(t: Trip): string {
-  const v = Number.isInteger(t.value) ? String(t.value) : t.value.toFixed(4);
-  return `${t.metric} ${v} > ${t.threshold} over ${t.windowSeconds}s → ${t.action}`;
 }

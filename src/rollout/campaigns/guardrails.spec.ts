@@ -44,7 +44,7 @@ describe('guardrail measures', () => {
 describe('evaluateGuardrails', () => {
   it('is ok when nothing trips (a value equal to the threshold does not trip)', () => {
     const e = evaluateGuardrails([rule({ threshold: 0.05 })], () => win(), backlog);
-    expect(e).toEqual({ verdict: 'ok', trips: [], measured: [{ metric: 'failure_ratio', windowSeconds: 300, value: expect.closeTo(0.05) }] });
+    expect(e).toEqual({ verdict: 'ok', trips: [], measured: [{ metric: 'failure_ratio', windowSeconds: 300, value: expect.closeTo(0.05) }], failures: [] });
   });
 
   it.each(['throttle', 'pause', 'halt'] as const)('a trip with action %s gives that verdict and its figures', (action) => {

@@ -3,6 +3,7 @@ import { APP_CONFIG } from '../../config/config';
 import type { AppConfig } from '../../config/config.schema';
 import { Clock } from '../../core/clock/clock';
 import type { JobStatus } from '../../core/queue/queue.constants';
+import { describeTrip } from './guardrails';
 import { GuardrailsService, type HealthCheck } from './guardrails.service';
 import { HoldsService } from './holds.service';
 import { decideCompletion, decideRampTick, holdRemainingMs, stepPpm, type CapabilityFigures, type RampDecision } from './ramp-plan';
@@ -80,7 +81,7 @@ export class RampControllerService {
       result.completed = await this.completeIfDone(c, backlog.backlogBatches, now);
       if (result.completed) return result;
     }
-    await this.ramp.noteWait(c, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.detail } : null);
+    await this.ramp.noteWait(c, decision.kind === 'wait' ? { reason: decision.reason, detail: decision.reason === 'guardrail' && health ? holdingDetail(health) : decision.detail } : null);
     if (decision.kind !== 'advance') return result;
     const figures = {
       decidedAt: now.toISOString(),
@@ -127,4 +128,13 @@ export class RampControllerService {
     // a planner round that read the flag just before a lowering may have planned above the step
     if (c.plannedPpm > ppm) await this.ramp.enforceCeiling(c);
   }
+}
+
+/** Which rules hold the ramp, in words: the trips, and the failed reads that hold. */
+function holdingDetail(h: HealthCheck): string {
+  const why = [
+    ...h.evaluation.trips.map(describeTrip),
+    ...h.evaluation.failures.filter((f) => f.outcome === 'hold').map((f) => `${f.metric}${f.query ? ` ${f.query}` : ''} unreadable (${f.error}) → hold`),
+  ];
+  return `guardrails say ${h.verdict}${why.length > 0 ? `: ${why.join('; ')}` : ''}`;
 }

@@ -19,7 +19,7 @@ export interface RampStep {
 
 export const FULL_PPM = 1_000_000;
 
-export type GuardrailVerdict = 'ok' | 'throttle' | 'pause' | 'halt';
+export type GuardrailVerdict = 'ok' | 'hold' | 'throttle' | 'pause' | 'halt';
 
 /** What the ramp controller knows about a campaign at one tick. */
 export interface RampState {

@@ -24,6 +24,9 @@ import {
   type SetStepInput,
 } from './ramp.schemas';
 import { RampService } from './ramp.service';
+import type { GuardrailRule } from './guardrails';
+import { GuardrailQueryError } from './ramp.errors';
+import { PrometheusClient } from './prometheus.client';
 import { Documented } from '../../core/http/openapi/api-docs.decorators';
 import { campaignSchema, rampSchema } from './campaigns.responses';
 
@@ -41,6 +44,7 @@ export class RampController {
   constructor(
     private readonly ramp: RampService,
     private readonly campaigns: CampaignsService,
+    private readonly prometheus: PrometheusClient,
     private readonly clock: Clock,
   ) {}
 
@@ -57,6 +61,7 @@ export class RampController {
   @Put(':id/ramp')
   @Roles('operator')
   async setPlan(@IdParam() p: CampaignRefInput, @Body(new ZodBody(setRampSchema)) b: SetRampInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {
+    await this.checkQueries(b.guardrails ?? [], 'guardrails');
     const c = await this.ramp.setPlan(p.id, b, versionFromIfMatch(m), a);
     void r.header('etag', etagFor(c.version));
     return this.view(c);
@@ -66,6 +71,7 @@ export class RampController {
   @Put(':id/guardrails')
   @Roles('operator')
   async setGuardrails(@IdParam() p: CampaignRefInput, @Body(new ZodBody(setGuardrailsSchema)) b: SetGuardrailsInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {
+    await this.checkQueries(b.rules, 'rules');
     const c = await this.ramp.setGuardrails(p.id, b, versionFromIfMatch(m), a);
     void r.header('etag', etagFor(c.version));
     return this.view(c);
@@ -123,6 +129,19 @@ export class RampController {
   @Roles('operator')
   halt(@IdParam() p: CampaignRefInput, @Body(new ZodBody(haltBodySchema)) b: HaltBodyInput, @Headers('if-match') m: string | undefined, @CurrentActor() a: Actor, @Res({ passthrough: true }) r: Reply) {
     return this.act(p.id, 'halt', m, a, r, b.reason);
+  }
+
+  /** Prometheus parses every PromQL query before it is saved; its 400 message goes back to the operator. */
+  private async checkQueries(rules: readonly GuardrailRule[], field: string): Promise<void> {
+    for (const [i, r] of rules.entries()) {
+      if (r.metric !== 'prometheus') continue;
+      const v = await this.prometheus.validate(r.query ?? '', r.windowSeconds);
+      if (v.ok) continue;
+      const at = `body.${field}.${i}.query`;
+      if (v.kind === 'invalid') throw new GuardrailQueryError(400, 'guardrail.invalid_promql', at, v.message);
+      if (v.kind === 'not_configured') throw new GuardrailQueryError(400, 'guardrail.prometheus_not_configured', at, v.message);
+      throw new GuardrailQueryError(503, 'guardrail.prometheus_unreachable', at, `${v.message}; the query could not be checked, try again`);
+    }
   }
 
   private async act(ref: string, action: CampaignAction, ifMatch: string | undefined, actor: Actor, reply: Reply, reason?: string) {

@@ -67,3 +67,15 @@ export class UserNotInCampaignError extends DomainError {
     super('campaign.user_not_in_population', `user ${userId} is not in the population of campaign ${key}`, { userId: String(userId) });
   }
 }
+
+/** A prometheus guardrail Prometheus itself refused (its own parse message), or one this server cannot check. */
+export class GuardrailQueryError extends DomainError {
+  constructor(
+    readonly status: 400 | 503,
+    code: 'guardrail.invalid_promql' | 'guardrail.prometheus_not_configured' | 'guardrail.prometheus_unreachable',
+    field: string,
+    message: string,
+  ) {
+    super(code, `${field}: ${message}`, [{ field, message }]);
+  }
+}

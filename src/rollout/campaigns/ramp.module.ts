@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { FlagsModule } from '../../flags/flags.module';
 import { CampaignsModule } from './campaigns.module';
+import { DbHealthRepository } from './db-health.repository';
+import { GuardrailSignalsService } from './guardrail-signals.service';
 import { GuardrailsService } from './guardrails.service';
+import { PrometheusClient } from './prometheus.client';
 import { HoldsController } from './holds.controller';
 import { HoldsRepository } from './holds.repository';
 import { HoldsService } from './holds.service';
@@ -26,7 +29,7 @@ export class RampServicesModule {}
 @Module({
   imports: [RampServicesModule, CampaignsModule, FlagsModule],
   controllers: [RampController, HoldsController, InsightsController],
-  providers: [InsightsRepository, InsightsService],
+  providers: [InsightsRepository, InsightsService, PrometheusClient],
   exports: [RampServicesModule],
 })
 export class RampModule {}
@@ -34,7 +37,7 @@ export class RampModule {}
 /** Worker side: the ramp controller's tick (steps, guardrails, pace) on its own queue. */
 @Module({
   imports: [RampServicesModule, CampaignsModule, FlagsModule],
-  providers: [GuardrailsService, RampControllerService, RampProcessor, RampSchedules],
+  providers: [PrometheusClient, DbHealthRepository, GuardrailSignalsService, GuardrailsService, RampControllerService, RampProcessor, RampSchedules],
   exports: [RampControllerService, RampServicesModule],
 })
 export class RampWorkerModule {}

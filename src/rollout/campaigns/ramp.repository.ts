@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService, type Db } from '../../core/database/prisma.service';
 import { addCounters } from '../migration/counters';
 import type { CampaignStatus, Pacing } from './campaigns.types';
-import { rulesOf, type BacklogFigures, type GuardrailRule, type Trip, type WindowFigures } from './guardrails';
+import type { WalSample } from './guardrail-signals.service';
+import { rulesOf, type BacklogFigures, type GuardrailRule, type Measured, type QueryFailure, type Trip, type WindowFigures } from './guardrails';
 import type { RampThroughput } from './pace';
 import { stepsOf, type RampStep } from './ramp-plan';
 import { move } from '../state/migration-states';
@@ -36,7 +37,10 @@ export interface GuardrailStateJson {
   throttled?: boolean;
   verdict?: string;
   trips?: Trip[];
-  measured?: unknown;
+  measured?: Measured[];
+  /** external reads (Prometheus, database health) that failed at the last evaluation */
+  failures?: QueryFailure[];
+  walSample?: WalSample;
   evaluatedAt?: string;
   /** after a pause/halt trip, windows start here (so a resume is judged on fresh batches) */
   windowStartAt?: string | null;

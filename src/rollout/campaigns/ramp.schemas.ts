@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bigintIdSchema, reasonSchema } from '../../core/validation/common.schemas';
-import { GUARDRAIL_ACTIONS, GUARDRAIL_METRICS } from './guardrails';
+import { COMPARISONS, GUARDRAIL_ACTIONS, GUARDRAIL_METRICS, QUERY_ERROR_OUTCOMES } from './guardrails';
 import { populationFilterSchema } from './campaigns.schemas';
 
 const PPM = 1_000_000;
@@ -36,13 +36,29 @@ export const rampStepsSchema = z
     }
   });
 
-export const guardrailRuleSchema = z.strictObject({
-  metric: z.enum(GUARDRAIL_METRICS),
-  threshold: z.number().min(0).max(1e12),
-  windowSeconds: z.number().int().min(10).max(86_400).default(300),
-  action: z.enum(GUARDRAIL_ACTIONS),
-  minSamples: z.number().int().min(0).max(1e9).default(50),
-});
+export const guardrailRuleSchema = z
+  .strictObject({
+    metric: z.enum(GUARDRAIL_METRICS),
+    threshold: z.number().min(-1e12).max(1e12),
+    windowSeconds: z.number().int().min(10).max(86_400).default(300),
+    action: z.enum(GUARDRAIL_ACTIONS),
+    minSamples: z.number().int().min(0).max(1e9).default(50),
+    query: z.string().trim().min(1).max(4096).optional(),
+    comparison: z.enum(COMPARISONS).optional(),
+    onQueryError: z.enum(QUERY_ERROR_OUTCOMES).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.metric === 'prometheus') {
+      if (r.query === undefined) ctx.addIssue({ code: 'custom', message: 'a prometheus guardrail needs a PromQL query', path: ['query'] });
+      return;
+    }
+    if (typeof r.threshold === 'number' && r.threshold < 0) ctx.addIssue({ code: 'custom', message: 'must be at least 0 for a built-in metric', path: ['threshold'] });
+    for (const f of ['query', 'comparison', 'onQueryError'] as const) {
+      if (r[f] !== undefined) ctx.addIssue({ code: 'custom', message: `only a prometheus guardrail takes ${f}`, path: [f] });
+    }
+    // run beside the field checks (an invalid action must not hide a negative threshold)
+  }, { when: (p) => typeof p.value === 'object' && p.value !== null })
+  .transform((r) => (r.metric === 'prometheus' ? { ...r, comparison: r.comparison ?? 'above', onQueryError: r.onQueryError ?? 'hold' } : r));
 
 export const guardrailRulesSchema = z.array(guardrailRuleSchema).max(50);
 

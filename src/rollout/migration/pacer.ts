@@ -10,7 +10,7 @@ import { RedisService } from '../../core/redis/redis.service';
  * each freed slot, and at a low pace one batch could wait indefinitely (and its age keep the
  * queue-age guardrail tripped).
  *
- * KEYS[1] the campaign's timeline, KEYS[2] the batch's ticket.
+ * KEYS[1] the campaign's timeline, KEYS[2] the batch's ticket: one key group (one cluster slot) per campaign.
  */
 const RESERVE = `
 local now = tonumber(ARGV[1])
@@ -61,7 +61,7 @@ export class Pacer {
   async reserve(campaignId: bigint, batchId: bigint, users: number, limitPerSecond: number, maxWaitMs: number, nowMs = this.nowMs()): Promise<number> {
     if (limitPerSecond <= 0 || users <= 0) return 0;
     const costMs = (users * 1000) / limitPerSecond;
-    const wait = await this.redis.client.eval(RESERVE, 2, this.redis.key('pace', campaignId), this.redis.key('pace', campaignId, 'ticket', batchId), nowMs, costMs, maxWaitMs);
+    const wait = await this.redis.client.eval(RESERVE, 2, this.redis.groupKey(['pace', campaignId]), this.redis.groupKey(['pace', campaignId], 'ticket', batchId), nowMs, costMs, maxWaitMs);
     return Number(wait);
   }
 

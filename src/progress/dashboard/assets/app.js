@@ -254,10 +254,22 @@
     setText('ramp-note', note);
   }
 
+  function metricText(r) {
+    return r.metric === 'prometheus' ? `prometheus ${r.query || ''}` : r.metric;
+  }
+
   function tripText(t) {
-    const measured = t.value !== undefined && t.threshold !== undefined ? ` ${t.value} > ${t.threshold}` : '';
+    const measured = t.value !== undefined && t.threshold !== undefined ? ` ${t.value} ${t.comparison === 'below' ? '<' : '>'} ${t.threshold}` : '';
     const over = t.windowSeconds ? ` over ${fmtDuration(t.windowSeconds)}` : '';
-    return `${t.metric}${measured}${over}${t.action ? ` → ${t.action}` : ''}`;
+    return `${metricText(t)}${measured}${over}${t.action ? ` → ${t.action}` : ''}`;
+  }
+
+  /** External rules (Prometheus, database health) show their last reading: value, no data, or the read error. */
+  function lastReading(m) {
+    if (!m || !m.status) return '';
+    if (m.status === 'ok') return ` · last ${m.value}${m.samples !== undefined ? ` (${m.samples} samples)` : ''}`;
+    if (m.status === 'no_data') return ' · last: no data';
+    return ` · unreadable: ${m.error || 'error'}`;
   }
 
   /** Why the ramp controller is not advancing, in the page's own step numbers and durations. */
@@ -277,9 +289,12 @@
     const trips = Array.isArray(g.trips) ? g.trips : [];
     const status = $('guard-status');
     const parts = [];
+    const failures = Array.isArray(g.failures) ? g.failures : [];
+    const failureText = (f) => `${metricText(f)} unreadable (${f.error}) → ${f.outcome === 'hold' ? 'held' : 'ignored'}`;
     if (trips.length > 0 || g.healthy === false) {
-      status.className = 'bad';
-      parts.push(`Tripped${g.throttled ? ' (throttled)' : ''}: ${trips.map(tripText).join('; ') || g.verdict || 'see rules'}`);
+      status.className = g.verdict === 'hold' ? 'warn' : 'bad';
+      const what = [...trips.map(tripText), ...failures.filter((f) => f.outcome === 'hold').map(failureText)];
+      parts.push(`${g.verdict === 'hold' ? 'Held' : 'Tripped'}${g.throttled ? ' (throttled)' : ''}: ${what.join('; ') || g.verdict || 'see rules'}`);
     } else if (g.throttled) {
       status.className = 'warn';
       parts.push('Throttled');
@@ -290,7 +305,10 @@
     if (g.rampWait && g.rampWait.detail) parts.push(`ramp waits: ${rampWaitText(g.rampWait, p.ramp)}`);
     status.replaceChildren(parts.join(' · '), ...(g.evaluatedAt ? [' · checked ', timeEl(g.evaluatedAt)] : []));
     const rules = Array.isArray(p.guardrails.rules) ? p.guardrails.rules : [];
-    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: `${r.metric} > ${r.threshold} over ${fmtDuration(r.windowSeconds)} → ${r.action}` })));
+    const measured = Array.isArray(g.measured) ? g.measured : [];
+    const readingOf = (r) => measured.find((m) => m.metric === r.metric && m.windowSeconds === r.windowSeconds && (m.query || '') === (r.query || ''));
+    const ruleText = (r) => `${metricText(r)} ${r.comparison === 'below' ? '<' : '>'} ${r.threshold} over ${fmtDuration(r.windowSeconds)} → ${r.action}${lastReading(readingOf(r))}`;
+    $('guard-rules').replaceChildren(...rules.map((r) => el('li', { text: ruleText(r) })));
     const rec = p.recovery;
     $('recovery').replaceChildren(
       el('li', { text: `${fmtPct(rec.adoption)} of enabled users set a method; ${fmtN(rec.prompted)} prompted` }),
@@ -314,7 +332,9 @@
     for (const b of box.querySelectorAll('button[data-action]')) {
       const allowed = can(b.dataset.role || 'operator');
       b.hidden = !allowed;
-      b.disabled = !ACTION_FROM[b.dataset.action].includes(p.campaign.status);
+      // promote and approve act on the next step; at the last one there is none
+      const noNextStep = (b.dataset.action === 'promote' || b.dataset.action === 'approve') && p.ramp.currentStep >= p.ramp.steps.length - 1;
+      b.disabled = !ACTION_FROM[b.dataset.action].includes(p.campaign.status) || noNextStep;
     }
   }
 
