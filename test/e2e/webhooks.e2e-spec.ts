@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
 import { verifyWebhookSignature } from '../../src/webhooks/webhook-signature';
-import { freePort } from '../support/alertmanager';
+import { freePort } from '../support/daemon';
 import { createTestEnvironment, startTestApi, startTestWorker, type TestApi, type TestEnvironment } from '../support/app';
 import { waitFor } from '../support/wait';
 import { act, createCampaign, createFlag } from './migration.helpers';
