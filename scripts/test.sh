@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, database, end-to-end and browser, against real PostgreSQL and Redis.
-# Extra arguments go to Jest (e.g. `npm test -- --selectProjects unit`).
-# REDIS_MODE=cluster: starts a throwaway three-master Redis Cluster and runs the suites that
-# exercise Redis across processes (flags/OFREP, migration engine, replicas, worker kill) on it.
+# Without arguments it then runs the suites that exercise Redis across processes (flags/OFREP,
+# migration engine, replicas, worker kill) again on a throwaway three-master Redis Cluster.
+# Extra arguments go to Jest (e.g. `npm test -- --selectProjects unit`) and run one Redis mode:
+# REDIS_MODE=cluster on the cluster, otherwise on the single Redis.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CLUSTER_SUITES="${CUTOVER_CLUSTER_SUITES:-}"
@@ -23,6 +24,9 @@ export TZ=UTC
 if [ "${REDIS_MODE:-standalone}" = cluster ]; then
   # not exec: the cluster's EXIT trap stops its nodes after Jest
   npx jest --ci --forceExit --selectProjects db e2e faults --testPathPatterns "$CLUSTER_SUITES" "$@"
+elif [ $# -eq 0 ] && [ -z "${REDIS_MODE:-}" ]; then
+  npx jest --ci --forceExit
+  REDIS_MODE=cluster CUTOVER_SKIP_BUILD=1 bash scripts/test.sh
 else
   exec npx jest --ci --forceExit "$@"
 fi
