@@ -1,6 +1,7 @@
 import type { CampaignRow, Progress, ProgressInputs, ProgressSampleRow, RampStepView, StateCounts } from './progress.types';
 import { STATES } from './progress.types';
 import { campaignEta, rampRate, remainingRanges } from '../rollout/campaigns/pace';
+import { stepsOf } from '../rollout/campaigns/ramp-plan';
 import { conversationCoverage } from './conversation-coverage';
 
 /** Below this span two points say nothing useful about a rate. */
@@ -29,19 +30,9 @@ export function throughputOver(
   return Math.max(0, ((now.enabled - base.states.enabled) * 1000) / spanMs);
 }
 
-/** Lenient reading of the ramp plan JSON (the ramp feature owns its validation). */
+/** Lenient reading of the ramp plan JSON: the rollout's own reader (it owns the validation). */
 export function rampStepsOf(plan: unknown): RampStepView[] {
-  if (!Array.isArray(plan)) return [];
-  return plan.map((raw) => {
-    const s = (raw ?? {}) as Record<string, unknown>;
-    return {
-      ppm: Number(s.ppm ?? 0),
-      holdMinutes: Number(s.holdMinutes ?? 0),
-      requiresApproval: s.requiresApproval === true,
-      pointOfNoReturn: s.pointOfNoReturn === true,
-      ...(typeof s.minCapablePercent === 'number' && { minCapablePercent: s.minCapablePercent }),
-    };
-  });
+  return stepsOf(plan);
 }
 
 export function maxUsersPerSecondOf(pacing: unknown): number | null {
