@@ -37,6 +37,17 @@ export async function adminSql(sql: string): Promise<void> {
   }
 }
 
+/** Runs one statement on its own connection and returns its rows. */
+export async function sql<T extends Record<string, any> = Record<string, any>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();

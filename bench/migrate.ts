@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { generateApiKey } from '../src/core/auth/api-key-format';
 import { deleteRedisPrefix } from '../src/core/redis/delete-prefix';
+import { sql } from './bench-env';
 
 const ROOT = process.cwd();
 const BASE_DB = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -41,16 +42,6 @@ function dbUrl(name: string): string {
   const u = new URL(BASE_DB);
   u.pathname = `/${name}`;
   return u.toString();
-}
-
-async function sql<T extends Record<string, any> = Record<string, any>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 async function freePort(): Promise<number> {

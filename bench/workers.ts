@@ -13,10 +13,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Client } from 'pg';
 import { generateApiKey } from '../src/core/auth/api-key-format';
 import { deleteRedisPrefix } from '../src/core/redis/delete-prefix';
-import { BASE_DB, freePort, REDIS, withDatabase } from './bench-env';
+import { BASE_DB, freePort, REDIS, sql, withDatabase } from './bench-env';
 
 const ROOT = process.cwd();
 const DIST = process.env.CUTOVER_DIST_DIR ?? resolve(__dirname, '..');
@@ -31,16 +30,6 @@ const LATENCY_MS = arg('latency-ms', '1000');
 const BATCH = arg('batch', '500');
 const CONCURRENCY = arg('concurrency', '2');
 if (![USERS, ...WORKERS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--users and --workers take positive integers');
-
-async function sql<T extends Record<string, any> = Record<string, any>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 let stopping = false;
 let died: string | null = null;
